@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/* db.h - libpq helpers both programs share. */
+#ifndef JOBQ_DB_H
+#define JOBQ_DB_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+/*
+ * Connect with the libpq connection string in JOBQ_DATABASE_URL, or with
+ * the PG* variables alone when it is unset.  appname becomes
+ * application_name unless the string sets one.  Returns NULL and fills
+ * err on failure; the caller owns the connection.
+ */
+PGconn		*db_connect(const char *appname, char *err, size_t errlen);
+
+/*
+ * Whether an idle connection is still usable: reads any message the
+ * server sent while idle (for example the notice of a shutdown).  A
+ * connection that fails this must be reset before it is used.
+ */
+int		 db_idle_ok(PGconn *);
+
+/* The connection's last error without the trailing newline. */
+const char	*db_error(PGconn *);
+
+/* The SQLSTATE of res, or "" when there is none. */
+const char	*db_sqlstate(const PGresult *);
+
+/*
+ * Whether a failed result means the server is unreachable (connection
+ * lost, shutting down, not accepting connections) rather than a
+ * problem with the statement.
+ */
+int		 db_is_outage(PGconn *, const PGresult *);
+
+#endif
