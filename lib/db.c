@@ -57,10 +57,15 @@ db_idle_ok(PGconn *conn)
 		return 0;
 	if (poll(&pfd, 1, 0) <= 0)
 		return 1;
-	/* Readable while idle: a notice, a notification, or the end. */
-	if (!PQconsumeInput(conn))
-		return 0;
-	return PQstatus(conn) == CONNECTION_OK;
+	/*
+	 * Readable while idle.  A server that shuts down sends a FATAL
+	 * error and closes, but libpq only notices the close on a later
+	 * read, so PQstatus can still say OK here.  A connection that does
+	 * not LISTEN expects nothing while idle: treat any message as the
+	 * end of the session, and let the caller reconnect.
+	 */
+	(void)PQconsumeInput(conn);
+	return 0;
 }
 
 const char *

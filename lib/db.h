@@ -15,9 +15,10 @@
 PGconn		*db_connect(const char *appname, char *err, size_t errlen);
 
 /*
- * Whether an idle connection is still usable: reads any message the
- * server sent while idle (for example the notice of a shutdown).  A
- * connection that fails this must be reset before it is used.
+ * Whether an idle connection that does not LISTEN is still usable.  Any
+ * message the server sent while idle (such as the FATAL error of a
+ * shutdown) counts as the end of the session.  A connection that fails
+ * this must be reset before it is used.
  */
 int		 db_idle_ok(PGconn *);
 

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: ISC */
+/* config.c - parses the runner's INI file (inih) into a struct config. */
+#include <config.h>		/* autoconf's; see runner/config.h */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "limits.h"
+
+#define KIND_PREFIX	"kind."
+
+/* Bits of parse.seen, so a key given twice is an error, not a surprise. */
+#define SEEN_WORKERS	0x01
+#define SEEN_POLL	0x02
+#define SEEN_QUEUES	0x04
+#define SEEN_SHUTDOWN	0x08
+
+struct parse {
+	FILE		*fp;
+	int		 line;		/* of the line inih is parsing */
+	int		 errline;	/* of the first error; 0: none */
+	char		 err[256];
+	unsigned int	 seen;
+	struct config	*cfg;
+};
+
+static void	 parse_fail(struct parse *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+parse_fail(struct parse *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	/* Report the first error: later ones are often its echoes. */
+	if (p->errline != 0)
+		return;
+	p->errline = p->line > 0 ? p->line : 1;
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * fgets for inih that counts lines, so handler errors can name theirs,
+ * and refuses lines longer than inih's buffer instead of letting their
+ * tail be parsed as a line of its own.
+ */
+static char *
+parse_read(char *buf, int num, void *stream)
+{
+	struct parse	*p = stream;
+	size_t		 n;
+	int		 c;
+
+	if (fgets(buf, num, p->fp) == NULL)
+		return NULL;
+	p->line++;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] != '\n' && !feof(p->fp)) {
+		while ((c = getc(p->fp)) != EOF && c != '\n')
+			continue;
+		parse_fail(p, "line too long (at most %d bytes)", num - 2);
+		buf[0] = '\0';
+	}
+	return buf;
+}
+
+/* Whether s fits the schema's rule for kind and queue names. */
+static int
+valid_name(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > JOBQ_MAX_NAME)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9'))
+			continue;
+		if (i > 0 && strchr("_.:-", s[i]) != NULL)
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+parse_int(const char *s, long min, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE || v < min ||
+	    v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+config_parse_workers(const char *s, int *out, char *err, size_t errlen)
+{
+	long	 v;
+
+	if (parse_int(s, 1, JOBQ_MAX_WORKERS, &v) == -1) {
+		snprintf(err, errlen, "workers must be an integer from 1 to %d,"
+		    " not \"%s\"", JOBQ_MAX_WORKERS, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+config_parse_seconds(const char *s, double *out, char *err, size_t errlen)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	/* The comparisons are false for NaN, which is rejected too. */
+	if (end == s || *end != '\0' || errno == ERANGE ||
+	    !(v >= 0.001 && v <= 3600.0)) {
+		snprintf(err, errlen, "poll interval must be a number of "
+		    "seconds from 0.001 to 3600, not \"%s\"", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+config_parse_queues(const char *s, char *err, size_t errlen)
+{
+	const char	*p = s, *comma;
+	size_t		 len;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (!valid_name(p, len)) {
+			snprintf(err, errlen, "bad queue name \"%.*s\" in "
+			    "\"%s\"", (int)len, p, s);
+			return -1;
+		}
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Split exec's value on blanks into a NULL-terminated vector. */
+static char **
+split_argv(const char *s)
+{
+	char	**argv, *copy, *tok, *save;
+	size_t	 n = 0;
+
+	if ((copy = strdup(s)) == NULL)
+		return NULL;
+	/* At most one word per two bytes, plus the NULL. */
+	if ((argv = calloc(strlen(s) / 2 + 2, sizeof(*argv))) == NULL) {
+		free(copy);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save))
+		if ((argv[n++] = strdup(tok)) == NULL)
+			break;
+	free(copy);
+	if (n > 0 && argv[n - 1] == NULL) {
+		while (n-- > 0)
+			free(argv[n]);
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+static void
+free_argv(char **argv)
+{
+	size_t	 i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+static struct kind_cfg *
+kind_get(struct parse *p, const char *name)
+{
+	struct kind_cfg	*k, **tail = &p->cfg->kinds;
+
+	for (k = p->cfg->kinds; k != NULL; k = k->next) {
+		if (strcmp(k->name, name) == 0)
+			return k;
+		tail = &k->next;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL ||
+	    (k->name = strdup(name)) == NULL) {
+		free(k);
+		return NULL;
+	}
+	k->line = p->line;
+	*tail = k;
+	return k;
+}
+
+static int
+parse_kind_key(struct parse *p, struct kind_cfg *k, const char *name,
+    const char *value)
+{
+	long	 v;
+
+	if (strcmp(name, "exec") == 0) {
+		if (k->argv != NULL) {
+			parse_fail(p, "exec given twice for kind \"%s\"",
+			    k->name);
+			return 0;
+		}
+		if ((k->argv = split_argv(value)) == NULL) {
+			parse_fail(p, "out of memory");
+			return 0;
+		}
+		if (k->argv[0] == NULL || k->argv[0][0] != '/') {
+			parse_fail(p, "exec must start with an absolute path");
+			return 0;
+		}
+		if (access(k->argv[0], X_OK) == -1) {
+			parse_fail(p, "cannot execute \"%s\": %s", k->argv[0],
+			    strerror(errno));
+			return 0;
+		}
+	} else if (strcmp(name, "timeout") == 0) {
+		if (parse_int(value, 1, JOBQ_MAX_TIMEOUT, &v) == -1) {
+			parse_fail(p, "timeout must be an integer from 1 to "
+			    "%d seconds, not \"%s\"", JOBQ_MAX_TIMEOUT, value);
+			return 0;
+		}
+		k->timeout = (int)v;
+	} else {
+		parse_fail(p, "unknown key \"%s\" in [%s%s]", name,
+		    KIND_PREFIX, k->name);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+parse_seen(struct parse *p, unsigned int bit, const char *name)
+{
+
+	if (p->seen & bit) {
+		parse_fail(p, "\"%s\" given twice", name);
+		return 0;
+	}
+	p->seen |= bit;
+	return 1;
+}
+
+static int
+parse_runner_key(struct parse *p, const char *name, const char *value)
+{
+	struct config	*cfg = p->cfg;
+	char		 msg[200];
+	long		 v;
+
+	if (strcmp(name, "workers") == 0) {
+		if (!parse_seen(p, SEEN_WORKERS, name))
+			return 0;
+		if (config_parse_workers(value, &cfg->workers, msg,
+		    sizeof(msg)) == -1) {
+			parse_fail(p, "%s", msg);
+			return 0;
+		}
+	} else if (strcmp(name, "poll_interval") == 0) {
+		if (!parse_seen(p, SEEN_POLL, name))
+			return 0;
+		if (config_parse_seconds(value, &cfg->poll_interval, msg,
+		    sizeof(msg)) == -1) {
+			parse_fail(p, "%s", msg);
+			return 0;
+		}
+	} else if (strcmp(name, "queues") == 0) {
+		if (!parse_seen(p, SEEN_QUEUES, name))
+			return 0;
+		if (config_parse_queues(value, msg, sizeof(msg)) == -1) {
+			parse_fail(p, "%s", msg);
+			return 0;
+		}
+		if ((cfg->queues = strdup(value)) == NULL) {
+			parse_fail(p, "out of memory");
+			return 0;
+		}
+	} else if (strcmp(name, "shutdown_timeout") == 0) {
+		if (!parse_seen(p, SEEN_SHUTDOWN, name))
+			return 0;
+		if (parse_int(value, 0, 86400, &v) == -1) {
+			parse_fail(p, "shutdown_timeout must be an integer "
+			    "from 0 to 86400 seconds, not \"%s\"", value);
+			return 0;
+		}
+		cfg->shutdown_timeout = (int)v;
+	} else {
+		parse_fail(p, "unknown key \"%s\" in [runner]", name);
+		return 0;
+	}
+	return 1;
+}
+
+/* inih's callback: one name = value pair of section. */
+static int
+parse_pair(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct parse	*p = user;
+	struct kind_cfg	*k;
+	const char	*kname;
+
+	if (strcmp(section, "runner") == 0)
+		return parse_runner_key(p, name, value);
+	if (strncmp(section, KIND_PREFIX, strlen(KIND_PREFIX)) != 0) {
+		if (section[0] == '\0')
+			parse_fail(p, "\"%s\" outside any section", name);
+		else
+			parse_fail(p, "unknown section [%s]", section);
+		return 0;
+	}
+	kname = section + strlen(KIND_PREFIX);
+	if (!valid_name(kname, strlen(kname))) {
+		parse_fail(p, "bad kind name \"%s\"", kname);
+		return 0;
+	}
+	if ((k = kind_get(p, kname)) == NULL) {
+		parse_fail(p, "out of memory");
+		return 0;
+	}
+	return parse_kind_key(p, k, name, value);
+}
+
+struct config *
+config_empty(void)
+{
+	struct config	*cfg;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->shutdown_timeout = -1;
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct parse	 p;
+	struct kind_cfg	*k;
+	int		 rc;
+
+	memset(&p, 0, sizeof(p));
+	if ((p.cfg = config_empty()) == NULL ||
+	    (p.cfg->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		config_free(p.cfg);
+		return NULL;
+	}
+	if ((p.fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		config_free(p.cfg);
+		return NULL;
+	}
+	rc = ini_parse_stream(parse_read, &p, parse_pair, &p);
+	fclose(p.fp);
+	/* inih's own complaints (no "=", no "]") come without a message. */
+	if (rc > 0 && (p.errline == 0 || rc < p.errline)) {
+		p.errline = rc;
+		snprintf(p.err, sizeof(p.err), "syntax error");
+	} else if (rc < 0 && p.errline == 0) {
+		p.errline = p.line + 1;
+		snprintf(p.err, sizeof(p.err), "out of memory");
+	}
+	for (k = p.cfg->kinds; p.errline == 0 && k != NULL; k = k->next)
+		if (k->argv == NULL) {
+			p.errline = k->line;
+			snprintf(p.err, sizeof(p.err), "kind \"%s\" has no "
+			    "exec", k->name);
+		}
+	if (p.errline != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, p.errline, p.err);
+		config_free(p.cfg);
+		return NULL;
+	}
+	return p.cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	struct kind_cfg	*k, *next;
+
+	if (cfg == NULL)
+		return;
+	for (k = cfg->kinds; k != NULL; k = next) {
+		next = k->next;
+		free(k->name);
+		free_argv(k->argv);
+		free(k);
+	}
+	free(cfg->path);
+	free(cfg->queues);
+	free(cfg);
+}
+
+const struct kind_cfg *
+config_kind(const struct config *cfg, const char *name)
+{
+	const struct kind_cfg	*k;
+
+	if (cfg == NULL)
+		return NULL;
+	for (k = cfg->kinds; k != NULL; k = k->next)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
