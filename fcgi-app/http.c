@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "http.h"
-#include "limits.h"
+#include "jobq_limits.h"
 
 #define DRAIN_CHUNK	16384
 

@@ -12,14 +12,14 @@
 #include <fcgiapp.h>
 
 #include "http.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "log.h"
 #include "routes.h"
 #include "store.h"
 
 /*
  * The largest single read or write handed to libfcgi, which counts in
- * int.  (<limits.h> is shadowed by lib/limits.h on our include path.)
+ * int.
  */
 #define IO_MAX		(1 << 30)
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "jobreq.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "log.h"
 #include "routes.h"
 

@@ -9,7 +9,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "log.h"
 #include "store.h"
 

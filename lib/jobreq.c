@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "jobreq.h"
-#include "limits.h"
+#include "jobq_limits.h"
 
 /* A growing output buffer for the args serializer. */
 struct sbuf {

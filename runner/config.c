@@ -12,7 +12,7 @@
 #include <ini.h>
 
 #include "config.h"
-#include "limits.h"
+#include "jobq_limits.h"
 
 #define KIND_PREFIX	"kind."
 

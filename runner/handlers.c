@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "handlers.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "log.h"
 #include "worker.h"
 

@@ -15,7 +15,7 @@
 
 #include "config.h"
 #include "db.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "log.h"
 #include "migrate.h"
 #include "supervisor.h"

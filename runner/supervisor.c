@@ -22,7 +22,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "db.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "log.h"
 #include "store.h"
 #include "supervisor.h"

@@ -242,8 +242,14 @@ post() {
 	code=$(printf '%s\n' "$out" | tail -n 1)
 	body=$(printf '%s\n' "$out" | sed '$d')
 	[ "$code" = 201 ] || die "POST $1: HTTP $code: $body"
-	printf '  POST %s\n    -> %s %s\n' "$1" "$code" "$body" >&2
-	printf '%s\n' "$body" | jq -r .id
+	printf '  POST %s\n    -> %s %s\n' "$(printf '%s' "$1" | jq -c .)" \
+	    "$code" "$(printf '%s' "$body" |
+	    jq -c '{id, kind, state, run_at}')" >&2
+	id=$(printf '%s\n' "$body" | jq -r .id)
+	case $id in
+	'' | *[!0-9]*)	die "no job id in the answer: $body" ;;
+	esac
+	echo "$id"
 }
 
 run_demo_jobs() {
@@ -268,10 +274,12 @@ run_demo_jobs() {
 	# available with attempt 1.
 	say "waiting for the runner"
 	i=0
-	while [ "$(sql -A -t -c "SELECT count(*) FROM jobq.jobs
-	    WHERE id IN ($ids) AND id <> $later AND
-	    (state = 'running' OR (state = 'available' AND attempt = 0))")" \
-	    != 0 ]; do
+	while :; do
+		n=$(sql -A -t -c "SELECT count(*) FROM jobq.jobs
+		    WHERE id IN ($ids) AND id <> $later AND (state = 'running'
+		    OR (state = 'available' AND attempt = 0))") ||
+		    die "could not query the jobs"
+		[ "$n" != 0 ] || break
 		i=$((i + 1))
 		[ $i -lt 300 ] || die "jobs still waiting after 30 s; see" \
 		    "$DEMO/runner.log"
@@ -280,17 +288,23 @@ run_demo_jobs() {
 	show_jobs "id IN ($ids)"
 }
 
-# show_jobs WHERE: the jobs, with long results and errors cut short.
+# show_jobs WHERE: the jobs, with long results and errors cut short,
+# then the long results in full.
 show_jobs() {
 	sql -P pager=off -P null='-' -c "SELECT id, kind, queue, state,
 	    attempt || '/' || max_attempts AS attempt,
 	    CASE WHEN state = 'available' AND run_at > now()
 	         THEN 'in ' || ceil(extract(epoch FROM run_at - now())) || ' s'
 	    END AS runs,
-	    left(result::text, 100) AS result,
+	    CASE WHEN length(result::text) > 40
+	         THEN left(result::text, 37) || '...'
+	         ELSE result::text END AS result,
 	    left(CASE WHEN errors = '[]' THEN NULL
 	         ELSE errors->-1->>'error' END, 40) AS last_error
 	    FROM jobq.jobs WHERE $1 ORDER BY id"
+	sql -A -t -c "SELECT 'job ' || id || ' result: ' || jsonb_pretty(result)
+	    FROM jobq.jobs WHERE ($1) AND length(result::text) > 40
+	    ORDER BY id"
 }
 
 explain() {

@@ -9,7 +9,7 @@
 #include <CUnit/CUnit.h>
 
 #include "jobreq.h"
-#include "limits.h"
+#include "jobq_limits.h"
 #include "suites.h"
 
 /* Parse a NUL-terminated body; returns jobreq_parse's result. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* limits.h - every limit and default of jobq in one place. */
+/* jobq_limits.h - every limit and default of jobq in one place. */
 #ifndef JOBQ_LIMITS_H
 #define JOBQ_LIMITS_H
 
