@@ -188,7 +188,9 @@ http_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -204,16 +206,25 @@ int
 http_respond(struct request *req, int status, const char *extra,
     const char *json)
 {
+
+	return http_respond_type(req, status, "application/json", extra,
+	    json);
+}
+
+int
+http_respond_type(struct request *req, int status, const char *ctype,
+    const char *extra, const char *json)
+{
 	char	 head[1024];
 	size_t	 blen = strlen(json);
 	int	 n;
 
 	/* RFC 3875 6.3.3: the Status header carries the status line. */
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "%s\r\n", status, http_reason(status), blen + 1, extra);
+	    "%s\r\n", status, http_reason(status), ctype, blen + 1, extra);
 	req->status = status;
 	req->responded = 1;
 	if (n < 0 || (size_t)n >= sizeof(head))

@@ -64,6 +64,10 @@ void	http_drain(struct request *req);
 int	http_respond(struct request *req, int status, const char *extra,
 	    const char *json);
 
+/* The same with another Content-Type; the body need not be JSON. */
+int	http_respond_type(struct request *req, int status, const char *ctype,
+	    const char *extra, const char *body);
+
 /* Send err as {"error": code, "message": text}, with Retry-After on 503. */
 int	http_respond_error(struct request *req, const struct api_error *err,
 	    const char *extra);

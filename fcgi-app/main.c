@@ -104,6 +104,8 @@ serve(struct app *app, const struct http_io *io)
 	routes_dispatch(app, &req);
 	/* The web server must see all of stdin consumed before the end. */
 	http_drain(&req);
+	if (req.status > 0 && req.status < ROUTES_STATUS_MAX)
+		app->requests[req.status]++;
 	log_escape(method, sizeof(method), req.method, strlen(req.method));
 	log_escape(path, sizeof(path), req.path, strlen(req.path));
 	log_info("%s %s %d job=%lld %.1fms", method, path, req.status,
@@ -131,10 +133,23 @@ max_body(void)
 	return (size_t)v;
 }
 
+/*
+ * SIGTERM (how mod_fcgid and spawn-fcgi stop a process): finish the
+ * request in hand, then leave the accept loop and exit cleanly.
+ */
+static void
+on_term(int sig)
+{
+
+	(void)sig;
+	FCGX_ShutdownPending();
+}
+
 static int
 run_fastcgi(struct app *app)
 {
 	struct http_io	 io = { fcgx_read, fcgx_write, fcgx_param, NULL };
+	struct sigaction sa;
 	FCGX_Request	 rq;
 	char		 err[256];
 
@@ -143,6 +158,11 @@ run_fastcgi(struct app *app)
 		return 1;
 	}
 	io.ctx = &rq;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: accept(2) must return for the loop to end. */
+	sigaction(SIGTERM, &sa, NULL);
 	/* Connect early so the first request does not pay for it. */
 	if (store_ready(app->store, err, sizeof(err)) != STORE_OK)
 		log_warn("database unavailable at start: %s", err);
@@ -151,6 +171,7 @@ run_fastcgi(struct app *app)
 		FCGX_Finish_r(&rq);
 	}
 	FCGX_Free(&rq, 1);
+	log_debug("leaving the accept loop");
 	return 0;
 }
 
@@ -181,7 +202,9 @@ main(int argc, char *argv[])
 	log_init("jobq.fcgi", verbose);
 	/* A client that hangs up must cost its request, not the process. */
 	signal(SIGPIPE, SIG_IGN);
+	memset(&app, 0, sizeof(app));
 	app.maxbody = max_body();
+	app.token = getenv("JOBQ_API_TOKEN");
 	if ((app.store = store_new()) == NULL) {
 		log_error("out of memory");
 		return 1;

@@ -23,6 +23,12 @@ enum stmt {
 	STMT_GET,
 	STMT_WAKE,
 	STMT_PING,
+	STMT_LIST,
+	STMT_CANCEL,
+	STMT_RETRY,
+	STMT_COUNTS,
+	STMT_ENQUEUED,
+	STMT_BATCH,
 	STMT__MAX
 };
 
@@ -45,19 +51,76 @@ static const struct {
 	    " $7::integer, $8::integer, $9)"
 	    " ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL"
 	    " AND state IN ('available', 'running', 'waiting') DO NOTHING"
-	    " RETURNING to_jsonb(j.*)::text, j.id, j.run_at <= now()" },
+	    " RETURNING to_jsonb(j.*)::text, j.id, j.run_at <= now(),"
+	    " j.queue" },
 	{ "jobq_duplicate",			/* STMT_DUPLICATE */
 	    "SELECT (to_jsonb(j.*) || '{\"duplicate\": true}')::text, j.id,"
-	    " false FROM jobq.jobs j"
+	    " false, j.queue FROM jobq.jobs j"
 	    " WHERE j.queue = $1 AND j.unique_key = $2"
 	    " AND j.state IN ('available', 'running', 'waiting')" },
 	{ "jobq_get",				/* STMT_GET */
-	    "SELECT to_jsonb(j.*)::text, j.id, false FROM jobq.jobs j"
-	    " WHERE j.id = $1::bigint" },
+	    "SELECT to_jsonb(j.*)::text, j.id, false, j.queue"
+	    " FROM jobq.jobs j WHERE j.id = $1::bigint" },
 	{ "jobq_wake",				/* STMT_WAKE */
 	    "SELECT jobq.wake($1)" },
 	{ "jobq_ping",				/* STMT_PING */
 	    "SELECT 1" },
+	/*
+	 * One page, oldest first; "next" is the cursor for the page after
+	 * it, or null on the last page.
+	 * XXX the optional filters share one generic plan after a few
+	 * runs; a plan per filter combination would use the indexes better.
+	 */
+	{ "jobq_list",				/* STMT_LIST */
+	    "SELECT json_build_object('jobs', coalesce(json_agg(to_jsonb(p.*)"
+	    " ORDER BY p.id), '[]'), 'next', CASE WHEN count(*) = $5::integer"
+	    " THEN max(p.id) END)::text, 0, false, ''"
+	    " FROM (SELECT * FROM jobq.jobs j"
+	    " WHERE ($1::text IS NULL OR j.queue = $1)"
+	    " AND ($2::jobq.job_state IS NULL OR j.state = $2)"
+	    " AND ($3::text IS NULL OR j.kind = $3) AND j.id > $4::bigint"
+	    " ORDER BY j.id LIMIT $5::integer) p" },
+	/* The third column says whether the job is still running. */
+	{ "jobq_cancel",			/* STMT_CANCEL */
+	    "SELECT to_jsonb(c.*)::text, c.id, c.state = 'running', c.queue"
+	    " FROM jobq.cancel($1::bigint) c" },
+	{ "jobq_retry",				/* STMT_RETRY */
+	    "SELECT to_jsonb(r.*)::text, r.id, r.run_at <= now(), r.queue"
+	    " FROM jobq.retry($1::bigint) r" },
+	/* XXX counts every job on each call; fine until millions. */
+	{ "jobq_counts",			/* STMT_COUNTS */
+	    "SELECT j.queue, j.state::text, count(*),"
+	    " count(*) FILTER (WHERE j.run_at > now()),"
+	    " round(extract(epoch FROM now() - min(j.run_at)"
+	    " FILTER (WHERE j.run_at <= now())), 3)::float8,"
+	    " EXISTS (SELECT 1 FROM jobq.queues q"
+	    " WHERE q.name = j.queue AND q.paused)"
+	    " FROM jobq.jobs j GROUP BY 1, 2 ORDER BY 1, 2" },
+	/* Ids handed out so far: a cluster-wide enqueue counter. */
+	{ "jobq_enqueued",			/* STMT_ENQUEUED */
+	    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+	    " FROM jobq.jobs_id_seq" },
+	/*
+	 * Many jobs in one statement.  Identity values are drawn in the
+	 * order of the ORDER BY, so ids sorted ascending are in the
+	 * order the client sent.  The second column lists the queues
+	 * with a job due now, one per line.
+	 */
+	{ "jobq_batch",				/* STMT_BATCH */
+	    "WITH r AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)"
+	    " AS (queue text, kind text, args jsonb, priority smallint,"
+	    " run_at timestamptz, delay integer, max_attempts integer,"
+	    " timeout integer)) WITH ORDINALITY AS r(queue, kind, args,"
+	    " priority, run_at, delay, max_attempts, timeout, ord)),"
+	    " ins AS (INSERT INTO jobq.jobs AS j (queue, kind, args, priority,"
+	    " run_at, max_attempts, timeout)"
+	    " SELECT r.queue, r.kind, r.args, r.priority, coalesce(r.run_at,"
+	    " now() + make_interval(secs => r.delay)), r.max_attempts,"
+	    " r.timeout FROM r ORDER BY r.ord"
+	    " RETURNING j.id, j.queue, j.run_at <= now() AS due)"
+	    " SELECT (SELECT json_agg(id ORDER BY id) FROM ins)::text,"
+	    " (SELECT string_agg(DISTINCT queue, E'\\n') FROM ins"
+	    " WHERE due)" },
 };
 
 struct store {
@@ -225,6 +288,9 @@ run(struct store *s, enum stmt st, int n, const char *const *vals,
 	} else {
 		job->id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		job->due = PQgetvalue(res, 0, 2)[0] == 't';
+		if (PQnfields(res) > 3)
+			snprintf(job->queue, sizeof(job->queue), "%s",
+			    PQgetvalue(res, 0, 3));
 	}
 	PQclear(res);
 	return rc;
@@ -326,4 +392,217 @@ store_wake(struct store *s, const char *queue, char *err, size_t errlen)
 	const char	*vals[1] = { queue };
 
 	return run(s, STMT_WAKE, 1, vals, NULL, err, errlen);
+}
+
+enum store_rc
+store_list(struct store *s, const struct jobfilter *f,
+    struct store_job *job, char *err, size_t errlen)
+{
+	char		 after[24], limit[16];
+	const char	*vals[5];
+
+	memset(job, 0, sizeof(*job));
+	vals[0] = f->queue[0] != '\0' ? f->queue : NULL;
+	vals[1] = f->state[0] != '\0' ? f->state : NULL;
+	vals[2] = f->kind[0] != '\0' ? f->kind : NULL;
+	snprintf(after, sizeof(after), "%lld", f->after);
+	snprintf(limit, sizeof(limit), "%d", f->limit);
+	vals[3] = after;
+	vals[4] = limit;
+	return run_twice(s, STMT_LIST, 5, vals, job, err, errlen);
+}
+
+/* cancel and retry change a row: they are never run twice. */
+static enum store_rc
+run_once(struct store *s, enum stmt st, long long id,
+    struct store_job *job, char *err, size_t errlen)
+{
+	char		 idbuf[24];
+	const char	*vals[1] = { idbuf };
+	enum store_rc	 rc;
+
+	memset(job, 0, sizeof(*job));
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	if ((rc = store_ready(s, err, errlen)) != STORE_OK)
+		return rc;
+	return run(s, st, 1, vals, job, err, errlen);
+}
+
+enum store_rc
+store_cancel(struct store *s, long long id, struct store_job *job,
+    char *err, size_t errlen)
+{
+
+	return run_once(s, STMT_CANCEL, id, job, err, errlen);
+}
+
+enum store_rc
+store_retry(struct store *s, long long id, struct store_job *job,
+    char *err, size_t errlen)
+{
+
+	return run_once(s, STMT_RETRY, id, job, err, errlen);
+}
+
+/* Run a read-only statement and keep its result; NULL on failure. */
+static PGresult *
+query(struct store *s, enum stmt st, enum store_rc *rc, char *err,
+    size_t errlen)
+{
+	PGresult	*res;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		if ((*rc = store_ready(s, err, errlen)) != STORE_OK)
+			return NULL;
+		res = PQexecPrepared(s->conn, stmts[st].name, 0, NULL, NULL,
+		    NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			return res;
+		*rc = classify(s, res, err, errlen);
+		PQclear(res);
+		if (*rc != STORE_UNAVAILABLE)
+			break;
+	}
+	return NULL;
+}
+
+enum store_rc
+store_counts(struct store *s, struct store_count **rows, size_t *n,
+    char *err, size_t errlen)
+{
+	struct store_count	*c;
+	PGresult		*res;
+	enum store_rc		 rc;
+	int			 i;
+
+	*rows = NULL;
+	*n = 0;
+	if ((res = query(s, STMT_COUNTS, &rc, err, errlen)) == NULL)
+		return rc;
+	if ((c = calloc((size_t)PQntuples(res) + 1, sizeof(*c))) == NULL) {
+		PQclear(res);
+		snprintf(err, errlen, "out of memory");
+		return STORE_ERROR;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		snprintf(c[i].queue, sizeof(c[i].queue), "%s",
+		    PQgetvalue(res, i, 0));
+		snprintf(c[i].state, sizeof(c[i].state), "%s",
+		    PQgetvalue(res, i, 1));
+		c[i].count = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		c[i].scheduled = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		c[i].has_oldest = !PQgetisnull(res, i, 4);
+		c[i].oldest = strtod(PQgetvalue(res, i, 4), NULL);
+		c[i].paused = PQgetvalue(res, i, 5)[0] == 't';
+	}
+	*rows = c;
+	*n = (size_t)PQntuples(res);
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_rc
+store_enqueued(struct store *s, long long *total, char *err, size_t errlen)
+{
+	PGresult	*res;
+	enum store_rc	 rc;
+
+	*total = 0;
+	if ((res = query(s, STMT_ENQUEUED, &rc, err, errlen)) == NULL)
+		return rc;
+	if (PQntuples(res) == 1)
+		*total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STORE_OK;
+}
+
+/*
+ * One job of a batch as a JSON object for jsonb_to_recordset.  Names
+ * and run_at have been validated to hold no character JSON must
+ * escape, and args is already compact JSON.
+ */
+static int
+batch_item(char **buf, size_t *len, size_t *cap, const struct jobreq *r)
+{
+	char	 head[512];
+	size_t	 hl, al, need;
+	char	*np;
+	int	 n;
+
+	n = snprintf(head, sizeof(head), "%s{\"queue\":\"%s\","
+	    "\"kind\":\"%s\",\"priority\":%d,\"delay\":%d,"
+	    "\"max_attempts\":%d,\"run_at\":%s%s%s,\"timeout\":",
+	    *len > 1 ? "," : "",
+	    r->queue != NULL ? r->queue : JOBQ_DEFAULT_QUEUE, r->kind,
+	    r->has_priority ? r->priority : 0, r->has_delay ? r->delay : 0,
+	    r->has_max_attempts ? r->max_attempts :
+	    JOBQ_DEFAULT_MAX_ATTEMPTS, r->run_at != NULL ? "\"" : "",
+	    r->run_at != NULL ? r->run_at : "null",
+	    r->run_at != NULL ? "\"" : "");
+	if (n < 0 || (size_t)n >= sizeof(head) - 40)
+		return -1;
+	hl = (size_t)n;
+	if (r->has_timeout)
+		hl += (size_t)snprintf(head + hl, sizeof(head) - hl, "%d",
+		    r->timeout);
+	else
+		hl += (size_t)snprintf(head + hl, sizeof(head) - hl, "null");
+	hl += (size_t)snprintf(head + hl, sizeof(head) - hl, ",\"args\":");
+	al = r->args != NULL ? strlen(r->args) : 2;
+	need = *len + hl + al + 3;
+	if (need > *cap) {
+		if ((np = realloc(*buf, need * 2)) == NULL)
+			return -1;
+		*buf = np;
+		*cap = need * 2;
+	}
+	memcpy(*buf + *len, head, hl);
+	memcpy(*buf + *len + hl, r->args != NULL ? r->args : "{}", al);
+	*len += hl + al;
+	memcpy(*buf + *len, "}", 2);
+	*len += 1;
+	return 0;
+}
+
+enum store_rc
+store_batch(struct store *s, const struct jobbatch *b, char **ids,
+    char **due, char *err, size_t errlen)
+{
+	PGresult	*res;
+	const char	*vals[1];
+	char		*buf = NULL;
+	size_t		 i, len = 1, cap = 0;
+	enum store_rc	 rc = STORE_OK;
+
+	*ids = *due = NULL;
+	if (b->n == 0) {
+		snprintf(err, errlen, "empty batch");
+		return STORE_ERROR;
+	}
+	for (i = 0; i < b->n; i++)
+		if (batch_item(&buf, &len, &cap, &b->jobs[i]) == -1) {
+			free(buf);
+			snprintf(err, errlen, "out of memory");
+			return STORE_ERROR;
+		}
+	buf[0] = '[';
+	memcpy(buf + len, "]", 2);
+	if ((rc = store_ready(s, err, errlen)) != STORE_OK) {
+		free(buf);
+		return rc;
+	}
+	vals[0] = buf;
+	res = PQexecPrepared(s->conn, stmts[STMT_BATCH].name, 1, vals, NULL,
+	    NULL, 0);
+	free(buf);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = classify(s, res, err, errlen);
+	else if ((*ids = strdup(PQgetvalue(res, 0, 0))) == NULL ||
+	    (*due = strdup(PQgetvalue(res, 0, 1))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = STORE_ERROR;
+	}
+	PQclear(res);
+	return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "jobq_limits.h"
 #include "jobreq.h"
 
 enum store_rc {
@@ -22,6 +23,18 @@ struct store_job {
 	char		*json;
 	long long	 id;
 	int		 due;	/* run_at has passed: wake the runners */
+	char		 queue[JOBQ_MAX_NAME + 1];
+};
+
+/* The jobs of one queue in one state (GET /queues, GET /metrics). */
+struct store_count {
+	char		 queue[JOBQ_MAX_NAME + 1];
+	char		 state[16];
+	long long	 count;
+	long long	 scheduled;	/* of them, with run_at in the future */
+	double		 oldest;	/* seconds the oldest due job waited */
+	int		 has_oldest;
+	int		 paused;	/* the queue is paused */
 };
 
 struct store;
@@ -55,5 +68,43 @@ enum store_rc	 store_ping(struct store *, char *err, size_t errlen);
 /* Wake the runners listening for queue; its own transaction. */
 enum store_rc	 store_wake(struct store *, const char *queue, char *err,
 		    size_t errlen);
+
+/*
+ * One page of GET /jobs; job->json is {"jobs": [...], "next": ID|null}.
+ */
+enum store_rc	 store_list(struct store *, const struct jobfilter *f,
+		    struct store_job *job, char *err, size_t errlen);
+
+/*
+ * jobq.cancel(id): STORE_OK with job->due set when the job is running
+ * (only marked), clear when it is now cancelled; STORE_NOT_FOUND when
+ * it is absent or finished.
+ */
+enum store_rc	 store_cancel(struct store *, long long id,
+		    struct store_job *job, char *err, size_t errlen);
+
+/*
+ * jobq.retry(id): STORE_OK, job->due set when it is due now;
+ * STORE_NOT_FOUND when it is absent or neither failed nor cancelled;
+ * STORE_CONFLICT when another unfinished job holds its unique key.
+ */
+enum store_rc	 store_retry(struct store *, long long id,
+		    struct store_job *job, char *err, size_t errlen);
+
+/* Job counts by queue and state; *rows is malloc'd, *n of them. */
+enum store_rc	 store_counts(struct store *, struct store_count **rows,
+		    size_t *n, char *err, size_t errlen);
+
+/* Job ids handed out so far, over every process. */
+enum store_rc	 store_enqueued(struct store *, long long *total,
+		    char *err, size_t errlen);
+
+/*
+ * Insert every job of b in one statement.  STORE_OK: *ids is a JSON
+ * array of the new ids in b's order, *due the queues with a job due
+ * now, one per line ("" for none); the caller frees both.
+ */
+enum store_rc	 store_batch(struct store *, const struct jobbatch *b,
+		    char **ids, char **due, char *err, size_t errlen);
 
 #endif

@@ -517,30 +517,298 @@ parse_fields(json_t *root, struct jobreq *out, struct api_error *err)
 	return 0;
 }
 
+/*
+ * Load len bytes of JSON that must be an object.  Returns the object,
+ * or NULL with err filled.
+ */
+static json_t *
+load_object(const char *body, size_t len, struct api_error *err)
+{
+	json_error_t	 je;
+	json_t		*root;
+
+	if (len == 0) {
+		api_error_set(err, 400, "invalid_json",
+		    "request body is empty");
+		return NULL;
+	}
+	/*
+	 * Jansson refuses invalid UTF-8 and \u0000 unless told otherwise;
+	 * duplicate keys are refused too, since their meaning is unclear.
+	 * Any value is decoded, so that a well-formed body of the wrong
+	 * type is reported as such.
+	 */
+	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES |
+	    JSON_DECODE_ANY, &je)) == NULL) {
+		load_error(&je, err);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		api_error_set(err, 400, "invalid_field",
+		    "request body must be a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
 int
 jobreq_parse(const char *body, size_t len, struct jobreq *out,
     struct api_error *err)
 {
-	json_error_t	 je;
 	json_t		*root;
 	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0)
-		return api_error_set(err, 400, "invalid_json",
-		    "request body is empty");
-	/*
-	 * Jansson refuses invalid UTF-8 and \u0000 unless told otherwise;
-	 * duplicate keys are refused too, since their meaning is unclear.
-	 */
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL)
-		return load_error(&je, err);
-	if (!json_is_object(root))
-		rc = api_error_set(err, 400, "invalid_json",
-		    "request body must be a JSON object");
-	else
-		rc = parse_fields(root, out, err);
+	if ((root = load_object(body, len, err)) == NULL)
+		return -1;
+	rc = parse_fields(root, out, err);
 	json_decref(root);
 	return rc;
+}
+
+void
+jobreq_batch_free(struct jobbatch *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->n; i++)
+		jobreq_free(&b->jobs[i]);
+	free(b->jobs);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Validate element i of the batch into out; prefix errors with it. */
+static int
+parse_batch_job(json_t *v, size_t i, struct jobreq *out,
+    struct api_error *err)
+{
+	char	 msg[sizeof(err->message)];
+
+	if (!json_is_object(v))
+		return api_error_set(err, 400, "invalid_field",
+		    "jobs[%zu]: must be an object", i);
+	if (json_object_get(v, "unique_key") != NULL &&
+	    !json_is_null(json_object_get(v, "unique_key")))
+		return api_error_set(err, 400, "invalid_field",
+		    "jobs[%zu]: \"unique_key\" is not allowed in a batch; "
+		    "use POST /jobs", i);
+	if (parse_fields(v, out, err) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", err->message);
+	snprintf(err->message, sizeof(err->message), "jobs[%zu]: %.200s", i,
+	    msg);
+	return -1;
+}
+
+static int
+parse_batch_root(json_t *root, struct jobbatch *out, struct api_error *err)
+{
+	const char	*key;
+	json_t		*jobs, *v;
+	char		 safe[65];
+	size_t		 i;
+
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "jobs") != 0) {
+			safe_copy(safe, sizeof(safe), key);
+			return api_error_set(err, 400, "unknown_field",
+			    "unknown field \"%s\"", safe);
+		}
+	}
+	if ((jobs = json_object_get(root, "jobs")) == NULL)
+		return api_error_set(err, 400, "missing_field",
+		    "\"jobs\" is required");
+	if (!json_is_array(jobs) || json_array_size(jobs) == 0 ||
+	    json_array_size(jobs) > JOBQ_MAX_BATCH)
+		return api_error_set(err, 400, "invalid_field",
+		    "\"jobs\" must be an array of 1 to %d jobs",
+		    JOBQ_MAX_BATCH);
+	out->jobs = calloc(json_array_size(jobs), sizeof(*out->jobs));
+	if (out->jobs == NULL)
+		return api_error_set(err, 500, "internal", "out of memory");
+	json_array_foreach(jobs, i, v) {
+		out->n = i + 1;
+		if (parse_batch_job(v, i, &out->jobs[i], err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+jobreq_parse_batch(const char *body, size_t len, struct jobbatch *out,
+    struct api_error *err)
+{
+	json_t	*root;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = load_object(body, len, err)) == NULL)
+		return -1;
+	rc = parse_batch_root(root, out, err);
+	json_decref(root);
+	return rc;
+}
+
+int
+jobreq_valid_state(const char *s)
+{
+	static const char *const states[] = { "available", "running",
+	    "completed", "failed", "cancelled", "waiting" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(s, states[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode n bytes of src into dst (size dstlen), "+" being a
+ * space (HTML forms).  Returns 0, or -1 when the result does not fit,
+ * has a NUL or a bad escape.
+ */
+static int
+url_decode(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	size_t	 i, o = 0;
+	int	 hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= dstlen)
+			return -1;
+		if (src[i] == '+')
+			dst[o++] = ' ';
+		else if (src[i] != '%')
+			dst[o++] = src[i];
+		else {
+			if (i + 2 >= n)
+				return -1;
+			if ((hi = hexval(src[i + 1])) < 0 ||
+			    (lo = hexval(src[i + 2])) < 0 ||
+			    (hi == 0 && lo == 0))
+				return -1;
+			dst[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		}
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+/* A positive decimal up to max; -1 when it is not one. */
+static long long
+parse_count(const char *s, long long max)
+{
+	long long	 v = 0;
+	size_t		 i;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    v > (max - (s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Store one decoded parameter; seen tracks repeats by bit. */
+static int
+filter_param(struct jobfilter *f, const char *key, const char *val,
+    unsigned *seen, struct api_error *err)
+{
+	static const char *const keys[] = { "queue", "kind", "state",
+	    "limit", "after" };
+	char		 safe[65];
+	long long	 v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			break;
+	safe_copy(safe, sizeof(safe), key);
+	if (i == sizeof(keys) / sizeof(keys[0]))
+		return api_error_set(err, 400, "unknown_field",
+		    "unknown query parameter \"%s\"", safe);
+	if (*seen & (1u << i))
+		return api_error_set(err, 400, "invalid_field",
+		    "query parameter \"%s\" given twice", safe);
+	*seen |= 1u << i;
+	switch (i) {
+	case 0:
+	case 1:
+		if (strlen(val) > JOBQ_MAX_NAME || !jobreq_valid_name(val))
+			return api_error_set(err, 400, "invalid_field",
+			    "\"%s\" must match "
+			    "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", safe);
+		snprintf(i == 0 ? f->queue : f->kind, JOBQ_MAX_NAME + 1,
+		    "%s", val);
+		return 0;
+	case 2:
+		if (!jobreq_valid_state(val))
+			return api_error_set(err, 400, "invalid_field",
+			    "\"state\" must be available, running, "
+			    "completed, failed, cancelled or waiting");
+		snprintf(f->state, sizeof(f->state), "%.15s", val);
+		return 0;
+	case 3:
+		if ((v = parse_count(val, JOBQ_LIST_MAX)) < 1)
+			return api_error_set(err, 400, "invalid_field",
+			    "\"limit\" must be an integer from 1 to %d",
+			    JOBQ_LIST_MAX);
+		f->limit = (int)v;
+		return 0;
+	default:
+		if ((v = parse_count(val, 9223372036854775807LL)) < 0)
+			return api_error_set(err, 400, "invalid_field",
+			    "\"after\" must be a job id");
+		f->after = v;
+		return 0;
+	}
+}
+
+int
+jobreq_parse_filter(const char *query, struct jobfilter *out,
+    struct api_error *err)
+{
+	char		 key[32], val[256];
+	const char	*p = query, *eq;
+	size_t		 n;
+	unsigned	 seen = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->limit = JOBQ_LIST_DEFAULT;
+	for (; *p != '\0'; p += n + (p[n] == '&')) {
+		n = strcspn(p, "&");
+		if (n == 0)
+			continue;
+		if ((eq = memchr(p, '=', n)) == NULL)
+			eq = p + n;
+		if (url_decode(key, sizeof(key), p, (size_t)(eq - p)) == -1)
+			return api_error_set(err, 400, "unknown_field",
+			    "unknown query parameter");
+		if (url_decode(val, sizeof(val), eq + (eq < p + n),
+		    (size_t)(p + n - eq - (eq < p + n))) == -1)
+			return api_error_set(err, 400, "invalid_field",
+			    "query parameter value is too long or badly "
+			    "encoded");
+		if (filter_param(out, key, val, &seen, err) == -1)
+			return -1;
+	}
+	return 0;
 }

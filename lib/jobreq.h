@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "jobq_limits.h"
+
 /*
  * An error meant for the client: the HTTP status, a stable machine code
  * such as "invalid_field" (see docs/http-api.md), and a message for
@@ -47,6 +49,43 @@ int	jobreq_parse(const char *body, size_t len, struct jobreq *out,
 	    struct api_error *err);
 
 void	jobreq_free(struct jobreq *);
+
+/* The jobs of a POST /jobs/batch body, in the order sent. */
+struct jobbatch {
+	struct jobreq	*jobs;
+	size_t		 n;
+};
+
+/*
+ * Parse {"jobs": [...]}: 1 to JOBQ_MAX_BATCH objects, each validated as
+ * by jobreq_parse() except that unique_key is refused.  The message of
+ * an error in one job starts with "jobs[INDEX]: ".  Returns 0 or -1
+ * with err filled; out needs jobreq_batch_free() in both cases.
+ */
+int	jobreq_parse_batch(const char *body, size_t len, struct jobbatch *out,
+	    struct api_error *err);
+
+void	jobreq_batch_free(struct jobbatch *);
+
+/* The filter and page of GET /jobs; "" in a string means any. */
+struct jobfilter {
+	char		 queue[JOBQ_MAX_NAME + 1];
+	char		 kind[JOBQ_MAX_NAME + 1];
+	char		 state[16];
+	long long	 after;		/* ids above this one; 0: from start */
+	int		 limit;		/* 1 to JOBQ_LIST_MAX */
+};
+
+/*
+ * Parse a QUERY_STRING (percent-encoded, "&"-separated) of queue,
+ * state, kind, limit and after.  Unknown or repeated parameters and bad
+ * values are refused.  Returns 0, or -1 with err filled (400).
+ */
+int	jobreq_parse_filter(const char *query, struct jobfilter *out,
+	    struct api_error *err);
+
+/* Whether s names a job state (available, running, ...). */
+int	jobreq_valid_state(const char *s);
 
 /* Fill err; returns -1 so callers can "return api_error_set(...)". */
 int	api_error_set(struct api_error *err, int status, const char *code,

@@ -21,6 +21,9 @@
 #define SEEN_POLL	0x02
 #define SEEN_QUEUES	0x04
 #define SEEN_SHUTDOWN	0x08
+#define SEEN_HEARTBEAT	0x10
+#define SEEN_RESCUE	0x20
+#define SEEN_GRACE	0x40
 
 struct parse {
 	FILE		*fp;
@@ -138,6 +141,34 @@ config_parse_seconds(const char *s, double *out, char *err, size_t errlen)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+int
+config_parse_int(const char *s, const char *name, long min, long max,
+    int *out, char *err, size_t errlen)
+{
+	long	 v;
+
+	if (parse_int(s, min, max, &v) == -1) {
+		snprintf(err, errlen, "%s must be an integer from %ld to %ld "
+		    "seconds, not \"%s\"", name, min, max, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+config_check_rescue(int heartbeat, int rescue, char *err, size_t errlen)
+{
+
+	if (rescue < RESCUE_MIN_BEATS * heartbeat) {
+		snprintf(err, errlen, "rescue_after (%d s) must be at least "
+		    "%d heartbeat intervals (%d s)", rescue, RESCUE_MIN_BEATS,
+		    RESCUE_MIN_BEATS * heartbeat);
+		return -1;
+	}
 	return 0;
 }
 
@@ -273,6 +304,23 @@ parse_seen(struct parse *p, unsigned int bit, const char *name)
 	return 1;
 }
 
+/* A [runner] key holding whole seconds from 1 to max. */
+static int
+parse_runner_int(struct parse *p, unsigned int bit, const char *name,
+    const char *value, long max, int *out)
+{
+	char	 msg[200];
+
+	if (!parse_seen(p, bit, name))
+		return 0;
+	if (config_parse_int(value, name, 1, max, out, msg,
+	    sizeof(msg)) == -1) {
+		parse_fail(p, "%s", msg);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 parse_runner_key(struct parse *p, const char *name, const char *value)
 {
@@ -316,6 +364,15 @@ parse_runner_key(struct parse *p, const char *name, const char *value)
 			return 0;
 		}
 		cfg->shutdown_timeout = (int)v;
+	} else if (strcmp(name, "heartbeat_interval") == 0) {
+		return parse_runner_int(p, SEEN_HEARTBEAT, name, value,
+		    JOBQ_MAX_HEARTBEAT_S, &cfg->heartbeat_interval);
+	} else if (strcmp(name, "rescue_after") == 0) {
+		return parse_runner_int(p, SEEN_RESCUE, name, value,
+		    JOBQ_MAX_RESCUE_S, &cfg->rescue_after);
+	} else if (strcmp(name, "kill_grace") == 0) {
+		return parse_runner_int(p, SEEN_GRACE, name, value,
+		    JOBQ_MAX_KILL_GRACE_S, &cfg->kill_grace);
 	} else {
 		parse_fail(p, "unknown key \"%s\" in [runner]", name);
 		return 0;

@@ -36,6 +36,14 @@ struct sink {
 	int	 cut;		/* bytes were dropped */
 };
 
+/* Why an exec attempt's process group was signalled. */
+enum why {
+	WHY_NONE,
+	WHY_TIMEOUT,
+	WHY_CANCEL,
+	WHY_ABORT,
+};
+
 /* The state of one exec attempt while the worker waits for it. */
 struct run {
 	pid_t		 pid;
@@ -43,9 +51,36 @@ struct run {
 	char		*input;
 	size_t		 inlen, inoff;
 	struct sink	 out, err;
-	int		 reaped, status, timed_out, phase;
+	int		 reaped, status, phase, grace;
+	enum why	 why;
 	double		 deadline;
 };
+
+volatile sig_atomic_t	handler_seq;
+volatile sig_atomic_t	handler_stop_seq = -1;
+volatile sig_atomic_t	handler_stop_level;
+volatile sig_atomic_t	handler_abort_all;
+volatile sig_atomic_t	handler_pgid;
+
+int
+handler_stopping(void)
+{
+
+	if (handler_abort_all)
+		return HANDLER_ABORT;
+	if (handler_stop_seq == handler_seq)
+		return handler_stop_level;
+	return 0;
+}
+
+/* The error of an attempt cut short at the parent's request. */
+static const char *
+stop_error(int level)
+{
+
+	return level == HANDLER_CANCEL ? "cancelled" :
+	    "stopped by the runner";
+}
 
 static void
 fail_with(struct outcome *out, int discard, const char *fmt, ...)
@@ -127,6 +162,35 @@ utf8_clean(const char *s, size_t len)
 	return dst;
 }
 
+int
+utf8_cut(char *s, size_t max)
+{
+	size_t	 n = strlen(s);
+
+	if (n <= max)
+		return 0;
+	/* Back off continuation bytes to the start of a character. */
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	s[n] = '\0';
+	return 1;
+}
+
+int
+utf8_keep_tail(char *s, size_t max)
+{
+	size_t	 n = strlen(s), from;
+
+	if (n <= max)
+		return 0;
+	from = n - max;
+	while (from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++;
+	memmove(s, s + from, n - from + 1);
+	return 1;
+}
+
 static void
 run_noop(const struct job *job, struct outcome *out)
 {
@@ -154,15 +218,21 @@ run_fail(const struct job *job, struct outcome *out)
 		fail_with(out, 0, "fail handler always fails");
 }
 
-static void
+/* Sleep s seconds; returns early with the level of a stop request. */
+static int
 sleep_for(double s)
 {
 	struct timespec	 ts;
+	int		 stop;
 
 	ts.tv_sec = (time_t)s;
 	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	if ((stop = handler_stopping()) != 0)
+		return stop;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
+		if ((stop = handler_stopping()) != 0)
+			return stop;
+	return 0;
 }
 
 /* args {"seconds": S}; a sleep longer than the timeout times out. */
@@ -171,17 +241,24 @@ run_sleep(const struct job *job, struct outcome *out)
 {
 	json_t	*v = json_object_get(job->args, "seconds");
 	double	 s;
+	int	 stop;
 
 	if (!json_is_number(v) || !((s = json_number_value(v)) >= 0.0)) {
 		fail_with(out, 1, "sleep needs args {\"seconds\": N >= 0}");
 		return;
 	}
 	if (s > job->timeout) {
-		sleep_for(job->timeout);
-		fail_with(out, 0, "timed out after %d seconds", job->timeout);
+		if ((stop = sleep_for(job->timeout)) != 0)
+			fail_with(out, 0, "%s", stop_error(stop));
+		else
+			fail_with(out, 0, "timed out after %d seconds",
+			    job->timeout);
 		return;
 	}
-	sleep_for(s);
+	if ((stop = sleep_for(s)) != 0) {
+		fail_with(out, 0, "%s", stop_error(stop));
+		return;
+	}
 	out->ok = 1;
 }
 
@@ -302,25 +379,48 @@ feed(struct run *r)
 	r->fd_in = -1;
 }
 
-/* SIGTERM the group at the timeout, SIGKILL after the grace period. */
+/*
+ * SIGTERM the group at the timeout (or on a cancel), SIGKILL after the
+ * grace period, then give the pipes one more grace to close.
+ */
 static void
 escalate(struct run *r, double now)
 {
 
 	if (r->phase == 0) {
-		r->timed_out = 1;
-		log_warn("timed out, sending SIGTERM to process group %ld",
+		if (r->why == WHY_NONE)
+			r->why = WHY_TIMEOUT;
+		log_warn("%s, sending SIGTERM to process group %ld",
+		    r->why == WHY_TIMEOUT ? "timed out" : "cancelled",
 		    (long)r->pid);
 		kill(-r->pid, SIGTERM);
-		r->deadline = now + JOBQ_KILL_GRACE_S;
+		r->deadline = now + r->grace;
 	} else if (r->phase == 1) {
 		log_warn("still running, sending SIGKILL to process group %ld",
 		    (long)r->pid);
 		kill(-r->pid, SIGKILL);
-		r->deadline = now + JOBQ_KILL_GRACE_S;
+		r->deadline = now + r->grace;
 	} else
 		r->deadline = now + 1.0;
 	r->phase++;
+}
+
+/* Act on a stop request from the parent (see handlers.h). */
+static void
+check_stop(struct run *r, double now)
+{
+	int	 stop = handler_stopping();
+
+	if (stop == HANDLER_ABORT && r->why != WHY_ABORT) {
+		r->why = WHY_ABORT;
+		kill(-r->pid, SIGKILL);
+		r->phase = 2;
+		r->deadline = now + r->grace;
+	} else if (stop == HANDLER_CANCEL && r->why == WHY_NONE &&
+	    r->phase == 0) {
+		r->why = WHY_CANCEL;
+		escalate(r, now);
+	}
 }
 
 /*
@@ -354,6 +454,7 @@ run_wait(struct run *r)
 
 	while (!run_done(r)) {
 		now = now_s();
+		check_stop(r, now);
 		if (now >= r->deadline)
 			escalate(r, now);
 		n = 0;
@@ -383,6 +484,15 @@ run_wait(struct run *r)
 		if (r->fd_err != -1)
 			drain(&r->fd_err, &r->err);
 	}
+	/*
+	 * The group can be gone with its last words still in the pipes:
+	 * read what is there (drain stops at EAGAIN if someone outside
+	 * the group still holds a pipe open).
+	 */
+	if (r->fd_out != -1)
+		drain(&r->fd_out, &r->out);
+	if (r->fd_err != -1)
+		drain(&r->fd_err, &r->err);
 }
 
 static void
@@ -400,16 +510,22 @@ run_close(struct run *r)
 	free(r->err.buf);
 }
 
-/* The stderr tail without trailing blanks, or NULL when empty. */
+/*
+ * The stderr tail without trailing blanks, or NULL when empty: valid
+ * UTF-8 of at most JOBQ_MAX_ERROR bytes.
+ */
 static char *
 err_tail(struct sink *s)
 {
+	char	*text;
 
 	while (s->len > 0 && strchr(" \t\r\n", s->buf[s->len - 1]) != NULL)
 		s->len--;
 	if (s->len == 0)
 		return NULL;
-	return utf8_clean(s->buf, s->len);
+	if ((text = utf8_clean(s->buf, s->len)) != NULL)
+		utf8_keep_tail(text, JOBQ_MAX_ERROR);
+	return text;
 }
 
 /* Exit 0: stdout is the result, as JSON if it parses, else a string. */
@@ -425,13 +541,16 @@ exec_result(struct run *r, struct outcome *out)
 		return;
 	if (r->out.cut)
 		log_warn("result cut to %d bytes", JOBQ_MAX_RESULT);
-	out->result = json_loadb(r->out.buf, len, JSON_DECODE_ANY, &jerr);
-	if (out->result != NULL)
+	else if ((out->result = json_loadb(r->out.buf, len, JSON_DECODE_ANY,
+	    &jerr)) != NULL)
 		return;
 	if (r->out.buf[len - 1] == '\n')
 		len--;
-	if ((text = utf8_clean(r->out.buf, len)) != NULL)
+	/* Replacement characters may make it longer: cut it again. */
+	if ((text = utf8_clean(r->out.buf, len)) != NULL) {
+		utf8_cut(text, JOBQ_MAX_RESULT);
 		out->result = json_string(text);
+	}
 	free(text);
 }
 
@@ -441,12 +560,15 @@ exec_outcome(const struct job *job, struct run *r, struct outcome *out)
 	char	*tail = err_tail(&r->err);
 	int	 st = r->status;
 
-	if (r->timed_out)
+	if (r->why == WHY_TIMEOUT)
 		fail_with(out, 0, "timed out after %d seconds", job->timeout);
 	else if (!r->reaped)
 		fail_with(out, 0, "program did not exit");
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		exec_result(r, out);
+	else if (r->why != WHY_NONE)
+		fail_with(out, 0, "%s", stop_error(r->why == WHY_CANCEL ?
+		    HANDLER_CANCEL : HANDLER_ABORT));
 	else if (tail != NULL) {
 		out->error = tail;
 		tail = NULL;
@@ -455,7 +577,7 @@ exec_outcome(const struct job *job, struct run *r, struct outcome *out)
 	else
 		fail_with(out, 0, "killed by signal %s", signame(WTERMSIG(st)));
 	if (!out->ok && r->reaped && WIFEXITED(st) &&
-	    WEXITSTATUS(st) == EXIT_DISCARD && !r->timed_out)
+	    WEXITSTATUS(st) == EXIT_DISCARD && r->why == WHY_NONE)
 		out->discard = 1;
 	free(tail);
 }
@@ -529,6 +651,7 @@ run_exec(const struct job *job, struct outcome *out)
 	r.out.max = JOBQ_MAX_RESULT;
 	r.err.max = JOBQ_MAX_ERROR;
 	r.err.tail = 1;
+	r.grace = job->grace > 0 ? job->grace : JOBQ_KILL_GRACE_S;
 	if ((argv = exec_argv(job->exec)) == NULL) {
 		fail_with(out, 0, "bad exec command for kind \"%s\"",
 		    job->kind);
@@ -553,6 +676,7 @@ run_exec(const struct job *job, struct outcome *out)
 	free(argv);
 	/* Both sides set the group, so kill(-pid) works from here on. */
 	setpgid(r.pid, r.pid);
+	handler_pgid = r.pid;
 	close(in[0]);
 	close(so[1]);
 	close(se[1]);
@@ -564,6 +688,7 @@ run_exec(const struct job *job, struct outcome *out)
 	log_debug("started \"%s\" as pid %ld", job->exec == NULL ? "" :
 	    json_string_value(json_array_get(job->exec, 0)), (long)r.pid);
 	run_wait(&r);
+	handler_pgid = 0;
 	exec_outcome(job, &r, out);
 	run_close(&r);
 }

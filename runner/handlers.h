@@ -3,6 +3,7 @@
 #ifndef JOBQ_HANDLERS_H
 #define JOBQ_HANDLERS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -13,6 +14,8 @@ struct job {
 	const char	*queue;
 	int		 attempt;
 	int		 timeout;	/* seconds, already resolved */
+	int		 grace;		/* seconds from SIGTERM to SIGKILL */
+	int		 seq;		/* the parent's dispatch number */
 	json_t		*args;
 	json_t		*exec;		/* argv array for exec kinds, or NULL */
 };
@@ -28,6 +31,25 @@ struct outcome {
 	int		 discard;
 };
 
+/*
+ * Stop requests, set by the worker's signal handlers (worker.c).  The
+ * parent sends SIGUSR1 (cancel: SIGTERM, then SIGKILL after the grace)
+ * or SIGUSR2 (abort: SIGKILL now) with sigqueue(3) and the dispatch
+ * number of the job it means, so a request that crosses the job's end
+ * cannot hit the next job.  handler_pgid is the running program's
+ * process group, 0 when none.
+ */
+#define HANDLER_CANCEL	1
+#define HANDLER_ABORT	2
+extern volatile sig_atomic_t	handler_seq;	/* of the job running */
+extern volatile sig_atomic_t	handler_stop_seq;
+extern volatile sig_atomic_t	handler_stop_level;
+extern volatile sig_atomic_t	handler_abort_all;	/* parent died */
+extern volatile sig_atomic_t	handler_pgid;
+
+/* HANDLER_CANCEL or HANDLER_ABORT when the current job must stop. */
+int	 handler_stopping(void);
+
 /* Run the handler for job's kind; always fills out.  Child only. */
 void	 handler_run(const struct job *, struct outcome *out);
 
@@ -40,5 +62,13 @@ void	 outcome_clear(struct outcome *);
  * NULL when out of memory.
  */
 char	*utf8_clean(const char *s, size_t len);
+
+/*
+ * Shorten the valid UTF-8 string s in place to at most max bytes,
+ * never inside a character: utf8_cut keeps the head, utf8_keep_tail
+ * the tail.  Return whether anything was dropped.
+ */
+int	 utf8_cut(char *s, size_t max);
+int	 utf8_keep_tail(char *s, size_t max);
 
 #endif

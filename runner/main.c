@@ -34,6 +34,8 @@ enum {
 	OPT_ONCE,
 	OPT_MIGRATE,
 	OPT_VERSION,
+	OPT_HEARTBEAT,
+	OPT_RESCUE,
 };
 
 static const struct option longopts[] = {
@@ -42,6 +44,8 @@ static const struct option longopts[] = {
 	{ "poll-interval",	required_argument,	NULL, OPT_POLL },
 	{ "queues",		required_argument,	NULL, OPT_QUEUES },
 	{ "id",			required_argument,	NULL, OPT_ID },
+	{ "heartbeat-interval",	required_argument,	NULL, OPT_HEARTBEAT },
+	{ "rescue-after",	required_argument,	NULL, OPT_RESCUE },
 	{ "once",		no_argument,		NULL, OPT_ONCE },
 	{ "migrate",		no_argument,		NULL, OPT_MIGRATE },
 	{ "check-config",	no_argument,		NULL, 'n' },
@@ -64,7 +68,8 @@ usage(FILE *fp)
 
 	fprintf(fp, "usage: %s [-nv] [-c file] [-w n] [--poll-interval "
 	    "seconds]\n"
-	    "\t[--queues q1,q2] [--id name] [--once] [--migrate]\n"
+	    "\t[--queues q1,q2] [--id name] [--heartbeat-interval seconds]\n"
+	    "\t[--rescue-after seconds] [--once] [--migrate]\n"
 	    "\t[--help] [--version]\n", PROG);
 }
 
@@ -110,6 +115,18 @@ parse_args(int argc, char *argv[], struct args *a)
 			if (optarg[0] == '\0' || strlen(optarg) > MAX_ID)
 				bad_usage("--id must be 1 to 200 bytes long");
 			a->sup.id = optarg;
+			break;
+		case OPT_HEARTBEAT:
+			if (config_parse_int(optarg, "--heartbeat-interval", 1,
+			    JOBQ_MAX_HEARTBEAT_S, &a->sup.heartbeat, msg,
+			    sizeof(msg)) == -1)
+				bad_usage(msg);
+			break;
+		case OPT_RESCUE:
+			if (config_parse_int(optarg, "--rescue-after", 1,
+			    JOBQ_MAX_RESCUE_S, &a->sup.rescue_after, msg,
+			    sizeof(msg)) == -1)
+				bad_usage(msg);
 			break;
 		case OPT_ONCE:
 			a->sup.once = 1;
@@ -224,6 +241,8 @@ main(int argc, char *argv[])
 {
 	struct args	 a;
 	struct config	*cfg;
+	char		 msg[256];
+	int		 hb, rescue;
 
 	std_fds();
 	memset(&a, 0, sizeof(a));
@@ -234,6 +253,12 @@ main(int argc, char *argv[])
 		return run_migrate();
 	cfg = load_config(&a);
 	resolve_workers(&a, cfg);
+	if (supervisor_timing(&a.sup, cfg, &hb, &rescue, msg,
+	    sizeof(msg)) == -1) {
+		fprintf(stderr, "%s: %s\n", PROG, msg);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
 	if (a.check) {
 		config_free(cfg);
 		printf("configuration OK\n");

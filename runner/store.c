@@ -28,54 +28,127 @@
 	"RETURNING j.id, j.kind, j.queue, j.attempt, j.max_attempts, " \
 	"j.timeout, j.args::text"
 
+/*
+ * Whether job j was asked to stop (cancel_requested_at, added by
+ * sql/003_roles_api.sql).  Statements that use it are prepared with
+ * "false" instead while the schema lacks the column.
+ */
+#define ASKED_NEW	"(j.cancel_requested_at IS NOT NULL)"
+#define ASKED_OLD	"false"
+
+/*
+ * The action of outcome r on job j: putting back ("retry", "release")
+ * a job a client asked to cancel cancels it instead.
+ */
+#define ACT(C) \
+	"(CASE WHEN r.action IN ('retry', 'release') AND " C " " \
+	"THEN 'cancel' ELSE r.action END)"
+
+/* Record a batch of outcomes; see store_finish. */
+#define FINISH(C) \
+	"UPDATE jobq.jobs j SET " \
+	"state = CASE " ACT(C) " WHEN 'complete' THEN 'completed' " \
+	"WHEN 'fail' THEN 'failed' WHEN 'cancel' THEN 'cancelled' " \
+	"ELSE 'available' END::jobq.job_state, " \
+	"result = CASE WHEN r.action = 'complete' THEN r.result " \
+	"ELSE j.result END, " \
+	"finished_at = CASE WHEN " ACT(C) " IN ('complete', 'fail', " \
+	"'cancel') THEN now() ELSE j.finished_at END, " \
+	"run_at = CASE WHEN " ACT(C) " = 'retry' " \
+	"THEN now() + make_interval(secs => r.delay) ELSE j.run_at END, " \
+	"runner = CASE WHEN " ACT(C) " IN ('retry', 'release') THEN NULL " \
+	"ELSE j.runner END, " \
+	"attempt = CASE WHEN " ACT(C) " = 'release' " \
+	"THEN greatest(j.attempt - 1, 0) ELSE j.attempt END, " \
+	"errors = CASE WHEN " ACT(C) " IN ('retry', 'fail', 'cancel') " \
+	"THEN j.errors || jsonb_build_array(jsonb_build_object(" \
+	"'attempt', j.attempt, 'at', now(), 'error', " \
+	"coalesce(r.error, 'cancelled'))) ELSE j.errors END " \
+	"FROM jsonb_to_recordset($2::jsonb) AS r(id bigint, action text, " \
+	"result jsonb, error text, delay float8) " \
+	"WHERE j.id = r.id AND j.state = 'running' AND j.runner = $1"
+
+/*
+ * The columns a rescue sets on job j: back to available while attempts
+ * remain, else failed; cancelled when a client asked for it.  WHY is
+ * the SQL text of the error appended.
+ */
+#define PUT_BACK(C) "(NOT " C " AND j.attempt < j.max_attempts)"
+#define RESCUE_SET(C, WHY) \
+	"state = CASE WHEN " C " THEN 'cancelled' " \
+	"WHEN j.attempt < j.max_attempts THEN 'available' " \
+	"ELSE 'failed' END::jobq.job_state, " \
+	"run_at = CASE WHEN " PUT_BACK(C) " THEN now() ELSE j.run_at END, " \
+	"finished_at = CASE WHEN " PUT_BACK(C) " THEN NULL ELSE now() END, " \
+	"runner = CASE WHEN " PUT_BACK(C) " THEN NULL ELSE j.runner END, " \
+	"errors = j.errors || jsonb_build_array(jsonb_build_object(" \
+	"'attempt', j.attempt, 'at', now(), 'error', " WHY ")) "
+
+/* Jobs an earlier process of this runner's id left running. */
+#define RESCUE_OWN(C) \
+	"UPDATE jobq.jobs j SET " \
+	RESCUE_SET(C, "'runner ' || $1 || ' restarted while the job ran'") \
+	"WHERE j.state = 'running' AND j.runner = $1"
+
+/*
+ * Jobs of dead runners, in one statement.  A runner is dead when its
+ * heartbeat is older than $2 seconds; a job whose runner has no row at
+ * all is taken once it started more than $2 seconds ago (its runner's
+ * row was removed, or it never had one).  Only rows still running
+ * change, and rows another transaction holds (a finish under way) are
+ * skipped until the next turn, so a job that completes meanwhile keeps
+ * its state.  Our own jobs ($1) are never touched.  The dead runners'
+ * rows go too.  Returns one row: jobs rescued, runners removed.
+ */
+#define RESCUE_STALE(C) \
+	"WITH stale AS (SELECT id FROM jobq.runners " \
+	"WHERE heartbeat_at < now() - make_interval(secs => $2) " \
+	"AND id <> $1), " \
+	"lost AS (SELECT j.id, j.runner, " \
+	"j.runner IN (SELECT id FROM stale) AS stale FROM jobq.jobs j " \
+	"WHERE j.state = 'running' AND j.runner IS DISTINCT FROM $1 " \
+	"AND (j.runner IN (SELECT id FROM stale) OR (NOT EXISTS (" \
+	"SELECT 1 FROM jobq.runners r WHERE r.id = j.runner) " \
+	"AND j.started_at < now() - make_interval(secs => $2))) " \
+	"FOR UPDATE OF j SKIP LOCKED), " \
+	"moved AS (UPDATE jobq.jobs j SET " \
+	RESCUE_SET(C, "'runner ' || coalesce(l.runner, '(none)') || " \
+	"' lost: ' || CASE WHEN l.stale THEN 'heartbeat stale' " \
+	"ELSE 'no heartbeat row' END") \
+	"FROM lost l WHERE j.id = l.id AND j.state = 'running' " \
+	"RETURNING j.id), " \
+	"gone AS (DELETE FROM jobq.runners WHERE id IN " \
+	"(SELECT id FROM stale) RETURNING id) " \
+	"SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM gone)"
+
+/* sql_old, when set, replaces sql while the schema lacks 003's column. */
 static const struct {
 	const char	*name;
 	const char	*sql;
+	const char	*sql_old;
 } statements[] = {
-	{ "claim", CLAIM_HEAD CLAIM_TAIL },
-	{ "claim_q", CLAIM_HEAD "AND queue = ANY($3::text[]) " CLAIM_TAIL },
-	{ "finish",
-	  "UPDATE jobq.jobs j SET "
-	  "state = CASE r.action WHEN 'complete' THEN 'completed' "
-	  "WHEN 'fail' THEN 'failed' ELSE 'available' END::jobq.job_state, "
-	  "result = CASE WHEN r.action = 'complete' THEN r.result "
-	  "ELSE j.result END, "
-	  "finished_at = CASE WHEN r.action IN ('complete', 'fail') "
-	  "THEN now() ELSE j.finished_at END, "
-	  "run_at = CASE WHEN r.action = 'retry' "
-	  "THEN now() + make_interval(secs => r.delay) ELSE j.run_at END, "
-	  "runner = CASE WHEN r.action IN ('retry', 'release') THEN NULL "
-	  "ELSE j.runner END, "
-	  "attempt = CASE WHEN r.action = 'release' "
-	  "THEN greatest(j.attempt - 1, 0) ELSE j.attempt END, "
-	  "errors = CASE WHEN r.action IN ('retry', 'fail') "
-	  "THEN j.errors || jsonb_build_array(jsonb_build_object("
-	  "'attempt', j.attempt, 'at', now(), 'error', r.error)) "
-	  "ELSE j.errors END "
-	  "FROM jsonb_to_recordset($2::jsonb) AS r(id bigint, action text, "
-	  "result jsonb, error text, delay float8) "
-	  "WHERE j.id = r.id AND j.state = 'running' AND j.runner = $1" },
+	{ "claim", CLAIM_HEAD CLAIM_TAIL, NULL },
+	{ "claim_q", CLAIM_HEAD "AND queue = ANY($3::text[]) " CLAIM_TAIL,
+	  NULL },
+	{ "finish", FINISH(ASKED_NEW), FINISH(ASKED_OLD) },
 	{ "register",
 	  "INSERT INTO jobq.runners (id, host, pid, workers) "
 	  "VALUES ($1, $2, $3::int, $4::int) ON CONFLICT (id) DO UPDATE "
 	  "SET host = EXCLUDED.host, pid = EXCLUDED.pid, "
-	  "workers = EXCLUDED.workers, heartbeat_at = now()" },
+	  "workers = EXCLUDED.workers, heartbeat_at = now()", NULL },
 	{ "heartbeat",
-	  "UPDATE jobq.runners SET heartbeat_at = now() WHERE id = $1" },
-	{ "rescue_own",
-	  "UPDATE jobq.jobs SET "
-	  "state = CASE WHEN attempt < max_attempts THEN 'available' "
-	  "ELSE 'failed' END::jobq.job_state, "
-	  "finished_at = CASE WHEN attempt < max_attempts THEN NULL "
-	  "ELSE now() END, "
-	  "runner = CASE WHEN attempt < max_attempts THEN NULL "
-	  "ELSE runner END, "
-	  "errors = errors || jsonb_build_array(jsonb_build_object("
-	  "'attempt', attempt, 'at', now(), 'error', "
-	  "'runner ' || $1 || ' restarted while the job ran')) "
-	  "WHERE state = 'running' AND runner = $1" },
-	{ "deregister", "DELETE FROM jobq.runners WHERE id = $1" },
+	  "UPDATE jobq.runners SET heartbeat_at = now() WHERE id = $1",
+	  NULL },
+	{ "rescue_own", RESCUE_OWN(ASKED_NEW), RESCUE_OWN(ASKED_OLD) },
+	{ "deregister", "DELETE FROM jobq.runners WHERE id = $1", NULL },
+	{ "rescue_stale", RESCUE_STALE(ASKED_NEW), RESCUE_STALE(ASKED_OLD) },
 };
+
+/* Needs sql/003_roles_api.sql; prepared apart so older schemas work. */
+#define CANCEL_REQUESTED \
+	"SELECT id FROM jobq.jobs WHERE state = 'running' AND runner = $1 " \
+	"AND cancel_requested_at IS NOT NULL"
+
 
 /* Classify a failed result, fill err, clear it. */
 static int
@@ -105,23 +178,70 @@ exec_cmd(PGconn *conn, const char *name, int n, const char *const *params,
 }
 
 int
-store_setup(PGconn *conn, char *err, size_t errlen)
+store_setup(PGconn *conn, int *no_cancel, char *err, size_t errlen)
 {
 	PGresult	*res;
+	const char	*sql;
 	size_t		 i;
 
+	/* Whether the schema has cancel_requested_at decides the rest. */
+	res = PQprepare(conn, "cancel_requested", CANCEL_REQUESTED, 0, NULL);
+	*no_cancel = PQresultStatus(res) != PGRES_COMMAND_OK;
+	if (*no_cancel && db_is_outage(conn, res))
+		return fail(conn, res, err, errlen);
+	PQclear(res);
 	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		res = PQprepare(conn, statements[i].name, statements[i].sql,
-		    0, NULL);
+		sql = statements[i].sql;
+		if (*no_cancel && statements[i].sql_old != NULL)
+			sql = statements[i].sql_old;
+		res = PQprepare(conn, statements[i].name, sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			return fail(conn, res, err, errlen);
 		PQclear(res);
 	}
-	res = PQexec(conn, "LISTEN " STORE_CHANNEL);
+	res = PQexec(conn, "LISTEN " STORE_CHANNEL "; LISTEN "
+	    STORE_CANCEL_CHANNEL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return fail(conn, res, err, errlen);
 	PQclear(res);
 	return 0;
+}
+
+int
+store_rescue_stale(PGconn *conn, const char *id, int after, int *runners,
+    char *err, size_t errlen)
+{
+	const char	*params[2];
+	char		 secs[16];
+	PGresult	*res;
+	int		 n;
+
+	snprintf(secs, sizeof(secs), "%d", after);
+	params[0] = id;
+	params[1] = secs;
+	res = PQexecPrepared(conn, "rescue_stale", 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return fail(conn, res, err, errlen);
+	n = atoi(PQgetvalue(res, 0, 0));
+	*runners = atoi(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return n;
+}
+
+int
+store_cancel_requested(PGconn *conn, const char *id, PGresult **resp,
+    char *err, size_t errlen)
+{
+	const char	*params[1] = { id };
+	PGresult	*res;
+
+	*resp = NULL;
+	res = PQexecPrepared(conn, "cancel_requested", 1, params, NULL, NULL,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return fail(conn, res, err, errlen);
+	*resp = res;
+	return PQntuples(res);
 }
 
 int

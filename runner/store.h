@@ -17,8 +17,18 @@
 /* Wake-up channel: jobq.wake() and jobq.enqueue() notify it. */
 #define STORE_CHANNEL	"jobq_wakeup"
 
-/* Prepare the statements below and LISTEN; once per new connection. */
-int	store_setup(PGconn *, char *err, size_t errlen);
+/*
+ * Cancel channel: jobq.cancel() notifies it with the id of a running
+ * job a client asked to stop (sql/003_roles_api.sql).
+ */
+#define STORE_CANCEL_CHANNEL	"jobq_cancel"
+
+/*
+ * Prepare the statements below and LISTEN on both channels; once per
+ * new connection.  *no_cancel is set when the schema has no
+ * cancel_requested_at yet (store_cancel_requested cannot be used).
+ */
+int	store_setup(PGconn *, int *no_cancel, char *err, size_t errlen);
 
 /* Insert or refresh this runner's row in jobq.runners. */
 int	store_register(PGconn *, const char *id, const char *host, long pid,
@@ -35,6 +45,24 @@ int	store_heartbeat(PGconn *, const char *id, char *err, size_t errlen);
 int	store_rescue_own(PGconn *, const char *id, char *err, size_t errlen);
 
 /*
+ * Rescue the jobs of other runners that look dead (no heartbeat for
+ * after seconds, or no row while the job started more than after
+ * seconds ago), in one statement: back to available with "runner X
+ * lost: ..." appended to errors, or failed when no attempts are left;
+ * the dead runners' rows are deleted.  Returns the number of jobs and
+ * sets *runners to the number of rows deleted.
+ */
+int	store_rescue_stale(PGconn *, const char *id, int after, int *runners,
+	    char *err, size_t errlen);
+
+/*
+ * The ids of id's running jobs with cancel_requested_at set, one row
+ * each in *res (the caller clears it).  Returns the number of rows.
+ */
+int	store_cancel_requested(PGconn *, const char *id, PGresult **res,
+	    char *err, size_t errlen);
+
+/*
  * Claim up to n due jobs for id in one statement, optionally only from
  * queues (a validated "a,b" list, or NULL).  On success *res holds one
  * row per job: id, kind, queue, attempt, max_attempts, timeout, args;
@@ -47,7 +75,8 @@ int	store_claim(PGconn *, const char *id, int n, const char *queues,
  * Record finished attempts in one statement.  json is an array of
  * {"id":N, "action":A, "result":J, "error":S, "delay":SECONDS} where A
  * is "complete", "retry" (back to available after delay), "fail" (for
- * good) or "release" (back to available, attempt not counted).  Only
+ * good), "cancel" (cancelled, error appended) or "release" (back to
+ * available, attempt not counted).  Only
  * rows still running under id change.  Returns how many did.
  */
 int	store_finish(PGconn *, const char *id, const char *json, char *err,

@@ -22,6 +22,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "db.h"
+#include "handlers.h"
 #include "jobq_limits.h"
 #include "log.h"
 #include "store.h"
@@ -34,6 +35,14 @@
 #define RECONNECT_MAX_S		30.0	/* longest wait between attempts */
 #define FINAL_FLUSH_S		30.0	/* retrying results when stopping */
 #define OVERDUE_SLACK_S		30	/* past timeout+grace: kill worker */
+#define STOP_SLACK_S		2	/* past grace after a stop request */
+
+/* Why the parent asked a busy worker to stop its job (slot.stop). */
+enum stop_why {
+	STOP_NONE,
+	STOP_CANCEL,	/* a client cancelled it: record it cancelled */
+	STOP_RELEASE,	/* shutdown timeout: give the job back */
+};
 
 /*
  * A worker slot.  States: empty (pid 0, waiting for respawn_at), idle
@@ -50,6 +59,9 @@ struct slot {
 	double		 spawned;
 	double		 respawn_at;
 	double		 overdue;	/* kill the worker after this */
+	enum stop_why	 stop;		/* asked to stop the job, and why */
+	int		 seq;		/* dispatch number of the job */
+	int		 urgent;	/* SIGUSR2 sent for this job */
 };
 
 struct sup {
@@ -64,6 +76,11 @@ struct sup {
 	int		 reconnects;	/* failed attempts in a row */
 	double		 reconnect_at;
 	double		 next_beat;
+	double		 next_rescue;	/* look for dead runners' jobs */
+	int		 beat_s;	/* heartbeat interval, seconds */
+	int		 rescue_s;	/* stale after this many seconds */
+	int		 no_cancel;	/* schema lacks cancel_requested_at */
+	int		 seq;		/* last dispatch number given */
 	double		 next_poll;	/* claim on the timer at this time */
 	int		 more;		/* claim again soon */
 	int		 last_got;	/* rows the last claim returned */
@@ -122,6 +139,27 @@ shutdown_timeout(const struct sup *s)
 
 	return s->cfg->shutdown_timeout >= 0 ? s->cfg->shutdown_timeout :
 	    SHUTDOWN_DEFAULT_S;
+}
+
+static int
+kill_grace(const struct sup *s)
+{
+
+	return s->cfg->kill_grace > 0 ? s->cfg->kill_grace :
+	    JOBQ_KILL_GRACE_S;
+}
+
+int
+supervisor_timing(const struct sup_options *opt, const struct config *cfg,
+    int *heartbeat, int *rescue, char *err, size_t errlen)
+{
+
+	*heartbeat = opt->heartbeat > 0 ? opt->heartbeat :
+	    cfg->heartbeat_interval > 0 ? cfg->heartbeat_interval :
+	    JOBQ_HEARTBEAT_S;
+	*rescue = opt->rescue_after > 0 ? opt->rescue_after :
+	    cfg->rescue_after > 0 ? cfg->rescue_after : JOBQ_RESCUE_AFTER_S;
+	return config_check_rescue(*heartbeat, *rescue, err, errlen);
 }
 
 static int
@@ -201,6 +239,26 @@ record_release(struct sup *s, struct slot *sl)
 	pending_add(s, sl->job, "release", NULL, NULL, 0);
 }
 
+/*
+ * An attempt that did not complete.  A job the parent asked to stop is
+ * recorded as the request said; any other is a failed attempt.
+ */
+static void
+record_unfinished(struct sup *s, struct slot *sl, const char *error,
+    int discard)
+{
+
+	if (sl->stop == STOP_CANCEL) {
+		log_info("job=%lld: cancelled", sl->job);
+		pending_add(s, sl->job, "cancel", NULL, "cancelled", 0);
+	} else if (sl->stop == STOP_RELEASE)
+		record_release(s, sl);
+	else
+		record_failure(s, sl, error, discard);
+	sl->busy = 0;
+	sl->stop = STOP_NONE;
+}
+
 /* An outcome message from a child. */
 static void
 record_outcome(struct sup *s, struct slot *sl, json_t *msg)
@@ -217,47 +275,76 @@ record_outcome(struct sup *s, struct slot *sl, json_t *msg)
 		ok = 0;
 		error = "worker sent a bad outcome";
 	}
+	/* A job that completed before a stop request took hold counts. */
 	if (ok) {
 		log_debug("job=%lld completed", sl->job);
 		pending_add(s, sl->job, "complete", result, NULL, 0);
+		sl->busy = 0;
+		sl->stop = STOP_NONE;
 	} else
-		record_failure(s, sl, error, discard);
-	sl->busy = 0;
+		record_unfinished(s, sl, error, discard);
 	if (s->last_got > 0)
 		s->more = 1;
 }
 
+/* Record one outcome record on its own; 0, or -1 with err filled. */
+static int
+finish_one(struct sup *s, json_t *rec, char *err, size_t errlen)
+{
+	json_t	*one;
+	char	*text;
+	int	 r = -1;
+
+	one = json_pack("[O]", rec);
+	text = one != NULL ? json_dumps(one, JSON_COMPACT) : NULL;
+	if (text == NULL)
+		snprintf(err, errlen, "out of memory");
+	else if (store_finish(s->conn, s->id, text, err, errlen) >= 0)
+		r = 0;
+	free(text);
+	json_decref(one);
+	return r;
+}
+
 /*
- * Record one flush in one statement.  On a statement error that is no
- * outage, record the outcomes one by one so one bad row cannot block
- * the others forever.
+ * Record the outcomes one by one after a batch failed with an error
+ * that is no outage, so one bad row cannot block the others forever.
+ * An outcome the database refuses (say a result it cannot store) fails
+ * its job for good with the reason, so the job still ends.
  */
 static void
 flush_each(struct sup *s)
 {
-	json_t	*one, *rec;
-	char	*text, err[512];
-	size_t	 i;
+	json_t		*rec, *sub;
+	json_int_t	 id;
+	char		 err[512], msg[600], *clean;
+	size_t		 i;
 
 	json_array_foreach(s->pending, i, rec) {
-		one = json_pack("[O]", rec);
-		text = one != NULL ? json_dumps(one, JSON_COMPACT) : NULL;
-		if (text == NULL || store_finish(s->conn, s->id, text, err,
-		    sizeof(err)) < 0) {
-			/* XXX dropped: a rescue will find the job running. */
-			log_error("job=%lld: cannot record outcome: %s",
-			    (long long)json_integer_value(
-			    json_object_get(rec, "id")),
-			    text == NULL ? "out of memory" : err);
+		if (finish_one(s, rec, err, sizeof(err)) == 0)
+			continue;
+		id = json_integer_value(json_object_get(rec, "id"));
+		log_error("job=%lld: cannot record outcome: %s",
+		    (long long)id, err);
+		snprintf(msg, sizeof(msg), "cannot record outcome: %s", err);
+		clean = utf8_clean(msg, strlen(msg));
+		sub = json_pack("{s:I, s:s, s:s, s:f}", "id", id, "action",
+		    "fail", "error", clean != NULL ? clean : "out of memory",
+		    "delay", 0.0);
+		free(clean);
+		if (sub == NULL || finish_one(s, sub, err, sizeof(err)) != 0) {
+			/* XXX dropped: the job stays running. */
+			log_error("job=%lld: cannot fail it either: %s",
+			    (long long)id, err);
 			s->lost++;
 		}
-		free(text);
-		json_decref(one);
+		json_decref(sub);
 	}
 	json_array_clear(s->pending);
 }
 
 static void	db_lost(struct sup *, const char *);
+static int	busy_count(const struct sup *);
 
 static void
 flush(struct sup *s)
@@ -351,7 +438,7 @@ db_open(struct sup *s, char *err, size_t errlen)
 	if ((s->conn = db_connect(APPNAME, err, errlen)) == NULL)
 		return -1;
 	PQsetNoticeProcessor(s->conn, on_notice, NULL);
-	if ((r = store_setup(s->conn, err, errlen)) < 0 ||
+	if ((r = store_setup(s->conn, &s->no_cancel, err, errlen)) < 0 ||
 	    (r = store_register(s->conn, s->id, s->host, (long)getpid(),
 	    s->nslots, err, errlen)) < 0) {
 		PQfinish(s->conn);
@@ -359,7 +446,15 @@ db_open(struct sup *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->dbfd = PQsocket(s->conn);
-	s->next_beat = now_s() + JOBQ_HEARTBEAT_S;
+	s->next_beat = now_s() + s->beat_s;
+	/*
+	 * After an outage every runner's heartbeat is old.  Give the others
+	 * as long to come back as they would get anyway before rescuing.
+	 */
+	s->next_rescue = now_s() + s->rescue_s;
+	if (s->no_cancel)
+		log_warn("schema has no cancel_requested_at: run --migrate; "
+		    "cancelling running jobs works by notification only");
 	return 0;
 }
 
@@ -382,6 +477,54 @@ db_reconnect(struct sup *s)
 	s->more = 1;
 }
 
+static void	cancel_job(struct sup *, long long);
+
+/* Take over the jobs of runners that stopped beating. */
+static void
+rescue(struct sup *s)
+{
+	char	 err[512];
+	int	 n, runners;
+
+	if (s->conn == NULL || now_s() < s->next_rescue)
+		return;
+	n = store_rescue_stale(s->conn, s->id, s->rescue_s, &runners, err,
+	    sizeof(err));
+	if (n == STORE_OUTAGE)
+		db_lost(s, err);
+	else if (n < 0)
+		log_error("rescue: %s", err);
+	else if (n > 0 || runners > 0) {
+		log_warn("rescued %d jobs of %d runners silent for over %d s",
+		    n, runners, s->rescue_s);
+		s->more = 1;
+	}
+}
+
+/* Cancel requests whose notification we may have missed. */
+static void
+cancel_poll(struct sup *s)
+{
+	PGresult	*res;
+	char		 err[512];
+	int		 n, i;
+
+	if (s->conn == NULL || s->no_cancel || busy_count(s) == 0)
+		return;
+	n = store_cancel_requested(s->conn, s->id, &res, err, sizeof(err));
+	if (n == STORE_OUTAGE) {
+		db_lost(s, err);
+		return;
+	}
+	if (n < 0) {
+		log_error("cancel requests: %s", err);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		cancel_job(s, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+	PQclear(res);
+}
+
 static void
 heartbeat(struct sup *s)
 {
@@ -390,7 +533,7 @@ heartbeat(struct sup *s)
 
 	if (s->conn == NULL || now_s() < s->next_beat)
 		return;
-	s->next_beat = now_s() + JOBQ_HEARTBEAT_S;
+	s->next_beat = now_s() + s->beat_s;
 	r = store_heartbeat(s->conn, s->id, err, sizeof(err));
 	if (r == 0) {
 		log_warn("runner row \"%s\" was gone, registering again",
@@ -398,10 +541,14 @@ heartbeat(struct sup *s)
 		r = store_register(s->conn, s->id, s->host, (long)getpid(),
 		    s->nslots, err, sizeof(err));
 	}
-	if (r == STORE_OUTAGE)
+	if (r == STORE_OUTAGE) {
 		db_lost(s, err);
-	else if (r < 0)
+		return;
+	}
+	if (r < 0)
 		log_error("heartbeat: %s", err);
+	rescue(s);
+	cancel_poll(s);
 }
 
 /* Read what the server sent: notifications wake the claimer. */
@@ -415,7 +562,10 @@ db_input(struct sup *s)
 		return;
 	}
 	while ((n = PQnotifies(s->conn)) != NULL) {
-		s->more = 1;
+		if (strcmp(n->relname, STORE_CANCEL_CHANNEL) == 0)
+			cancel_job(s, strtoll(n->extra, NULL, 10));
+		else
+			s->more = 1;
 		PQfreemem(n);
 	}
 }
@@ -519,8 +669,7 @@ reap(struct sup *s)
 			log_warn("worker %ld %s", (long)pid, how);
 		if (sl->busy) {
 			snprintf(msg, sizeof(msg), "worker %s", how);
-			record_failure(s, sl, msg, 0);
-			sl->busy = 0;
+			record_unfinished(s, sl, msg, 0);
 		}
 		slot_close(sl);
 		sl->pid = 0;
@@ -565,6 +714,45 @@ check_overdue(struct sup *s)
 			kill(sl->pid, SIGKILL);
 			sl->overdue = now_s() + 3600;
 		}
+	}
+}
+
+/*
+ * Ask the worker in sl to stop its job: SIGUSR1 makes it stop the
+ * handler gently (SIGTERM, then SIGKILL after the grace period),
+ * SIGUSR2 at once (SIGKILL).  The worker then reports as usual; if it
+ * does not, check_overdue kills it and reap() records the job.
+ */
+static void
+ask_stop(struct sup *s, struct slot *sl, enum stop_why why, int now)
+{
+
+	union sigval	 v;
+
+	sl->stop = why;
+	sl->urgent = now;
+	v.sival_int = sl->seq;
+	sigqueue(sl->pid, now ? SIGUSR2 : SIGUSR1, v);
+	sl->overdue = now_s() + STOP_SLACK_S + (now ? 0 : 2 * kill_grace(s));
+}
+
+/* A client cancelled job id; stop it if one of our workers runs it. */
+static void
+cancel_job(struct sup *s, long long id)
+{
+	struct slot	*sl;
+	int		 i;
+
+	for (i = 0; i < s->nslots; i++) {
+		sl = &s->slots[i];
+		if (!sl->busy || sl->job != id || sl->pid == 0)
+			continue;
+		if (sl->stop != STOP_NONE)
+			return;
+		log_info("job=%lld: cancel requested, stopping worker %ld",
+		    id, (long)sl->pid);
+		ask_stop(s, sl, STOP_CANCEL, 0);
+		return;
 	}
 }
 
@@ -642,8 +830,17 @@ dispatch(struct sup *s, PGresult *res, int i)
 	sl->attempt = atoi(PQgetvalue(res, i, 3));
 	sl->max_attempts = atoi(PQgetvalue(res, i, 4));
 	sl->busy = 1;
+	sl->stop = STOP_NONE;
+	sl->urgent = 0;
 	msg = job_message(s, res, i, &timeout);
-	sl->overdue = now_s() + timeout + 2 * JOBQ_KILL_GRACE_S +
+	/* Wraps after 2^31 jobs: only equality with the last one counts. */
+	s->seq = s->seq == 0x7fffffff ? 1 : s->seq + 1;
+	sl->seq = s->seq;
+	if (msg != NULL) {
+		json_object_set_new(msg, "grace", json_integer(kill_grace(s)));
+		json_object_set_new(msg, "seq", json_integer(sl->seq));
+	}
+	sl->overdue = now_s() + timeout + 2 * kill_grace(s) +
 	    OVERDUE_SLACK_S;
 	log_debug("job=%lld: kind \"%s\" attempt %d to worker %ld", sl->job,
 	    PQgetvalue(res, i, 1), sl->attempt, (long)sl->pid);
@@ -698,6 +895,7 @@ reload(struct sup *s)
 {
 	struct config	*cfg;
 	char		 err[512];
+	int		 beat, resc;
 
 	if (s->opt->config_path == NULL) {
 		log_info("SIGHUP: no configuration file to reload");
@@ -709,6 +907,15 @@ reload(struct sup *s)
 		    err);
 		return;
 	}
+	if (supervisor_timing(s->opt, cfg, &beat, &resc, err,
+	    sizeof(err)) == -1) {
+		log_error("reload failed, keeping the old configuration: "
+		    "%s: %s", cfg->path, err);
+		config_free(cfg);
+		return;
+	}
+	s->beat_s = beat;
+	s->rescue_s = resc;
 	if (!s->opt->workers_cli && cfg->workers != 0 &&
 	    cfg->workers != s->nslots)
 		log_warn("workers = %d takes effect only after a restart",
@@ -749,7 +956,11 @@ read_signals(struct sup *s)
 		}
 }
 
-/* Past the shutdown timeout: kill the workers, give their jobs back. */
+/*
+ * Past the shutdown timeout: have the workers kill their handlers and
+ * give those jobs back without counting the attempt.  A job that
+ * completes before its worker hears of it is recorded as completed.
+ */
 static void
 kill_busy(struct sup *s)
 {
@@ -758,13 +969,16 @@ kill_busy(struct sup *s)
 
 	for (i = 0; i < s->nslots; i++) {
 		sl = &s->slots[i];
-		if (!sl->busy)
+		if (!sl->busy || sl->stop == STOP_RELEASE || sl->urgent)
 			continue;
-		log_warn("job=%lld: shutdown timeout, killing worker %ld and "
-		    "releasing the job", sl->job, (long)sl->pid);
-		kill(sl->pid, SIGKILL);
-		record_release(s, sl);
-		sl->busy = 0;
+		if (sl->stop == STOP_CANCEL) {
+			/* Cancelled it stays; only hurry it. */
+			ask_stop(s, sl, STOP_CANCEL, 1);
+			continue;
+		}
+		log_warn("job=%lld: shutdown timeout, stopping it in worker "
+		    "%ld and releasing the job", sl->job, (long)sl->pid);
+		ask_stop(s, sl, STOP_RELEASE, 1);
 	}
 }
 
@@ -833,8 +1047,8 @@ step(struct sup *s)
 	db_reconnect(s);
 	respawn(s);
 	check_overdue(s);
-	heartbeat(s);
 	flush(s);
+	heartbeat(s);
 	if (s->stopping) {
 		if (busy_count(s) > 0 && now_s() >= s->stop_deadline)
 			kill_busy(s);
@@ -940,6 +1154,7 @@ int
 supervisor_run(const struct sup_options *opt, struct config *cfg)
 {
 	struct sup	 s;
+	char		 err[256];
 	int		 rc = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -949,11 +1164,17 @@ supervisor_run(const struct sup_options *opt, struct config *cfg)
 	s.more = 1;
 	s.dbfd = -1;
 	s.last_got = -1;	/* no claim yet */
+	s.beat_s = JOBQ_HEARTBEAT_S;
+	s.rescue_s = JOBQ_RESCUE_AFTER_S;
+	if (supervisor_timing(opt, cfg, &s.beat_s, &s.rescue_s, err,
+	    sizeof(err)) == -1)
+		log_warn("%s", err);	/* main() checked it already */
 	if (start(&s) == 0) {
 		respawn(&s);
-		log_info("started: id \"%s\", %d workers, queues %s%s", s.id,
-		    s.nslots, queues(&s) != NULL ? queues(&s) : "(all)",
-		    opt->once ? ", once" : "");
+		log_info("started: id \"%s\", %d workers, queues %s%s, "
+		    "heartbeat %d s, rescue after %d s", s.id, s.nslots,
+		    queues(&s) != NULL ? queues(&s) : "(all)",
+		    opt->once ? ", once" : "", s.beat_s, s.rescue_s);
 		while (step(&s))
 			continue;
 		rc = finish(&s);

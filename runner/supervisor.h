@@ -3,6 +3,8 @@
 #ifndef JOBQ_SUPERVISOR_H
 #define JOBQ_SUPERVISOR_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 /* What the command line set; each overrides the config file. */
@@ -14,6 +16,8 @@ struct sup_options {
 	const char	*queues;	/* NULL: not set */
 	const char	*id;		/* NULL: "host:pid" */
 	int		 once;		/* work the due jobs, then stop */
+	int		 heartbeat;	/* seconds; 0: not set */
+	int		 rescue_after;	/* seconds; 0: not set */
 };
 
 /*
@@ -23,5 +27,13 @@ struct sup_options {
  * be reached at start or results could not be recorded at the end.
  */
 int	supervisor_run(const struct sup_options *, struct config *cfg);
+
+/*
+ * The heartbeat interval and rescue threshold in force for opt and
+ * cfg: command line, then file, then defaults.  Returns 0, or -1 with
+ * a message in err when they do not suit each other.
+ */
+int	supervisor_timing(const struct sup_options *, const struct config *,
+	    int *heartbeat, int *rescue, char *err, size_t errlen);
 
 #endif

@@ -143,6 +143,58 @@ wire_recv(int fd, json_t **msg)
 	return *msg != NULL ? 1 : -1;
 }
 
+static pid_t	 worker_parent;
+
+/*
+ * SIGUSR1 and SIGUSR2: a stop request.  From the parent they come by
+ * sigqueue(3) with the dispatch number of the job meant (handlers.h).
+ * SIGUSR2 without a number is the parent-death signal: kill the
+ * running program's group and leave.  Only async-signal-safe calls.
+ */
+static void
+on_stop(int sig, siginfo_t *si, void *uc)
+{
+	int	 level = sig == SIGUSR2 ? HANDLER_ABORT : HANDLER_CANCEL;
+	int	 saved = errno;
+
+	(void)uc;
+	if (si->si_code != SI_QUEUE) {
+		/* The kernel reparents us before it sends the signal. */
+		if (sig == SIGUSR2 && getppid() != worker_parent) {
+			handler_abort_all = 1;
+			if (handler_pgid > 0)
+				kill(-handler_pgid, SIGKILL);
+			_exit(1);
+		}
+		errno = saved;
+		return;		/* not from our parent: ignore it */
+	}
+	if (handler_stop_seq != si->si_value.sival_int) {
+		handler_stop_level = 0;
+		handler_stop_seq = si->si_value.sival_int;
+	}
+	if (handler_stop_level < level)
+		handler_stop_level = level;
+	if (handler_stopping() == HANDLER_ABORT && handler_pgid > 0)
+		kill(-handler_pgid, SIGKILL);
+	errno = saved;
+}
+
+static void
+stop_signals(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop;
+	sa.sa_flags = SA_SIGINFO;	/* no SA_RESTART: wake sleeps */
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR1);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
 /* Fill job from a parent's message; -1 when a field is missing. */
 static int
 job_parse(json_t *msg, struct job *job)
@@ -156,6 +208,8 @@ job_parse(json_t *msg, struct job *job)
 		return -1;
 	exec = json_object_get(msg, "exec");
 	job->exec = json_is_array(exec) ? exec : NULL;
+	job->grace = (int)json_integer_value(json_object_get(msg, "grace"));
+	job->seq = (int)json_integer_value(json_object_get(msg, "seq"));
 	if (job->timeout <= 0)
 		job->timeout = 1;
 	return 0;
@@ -189,6 +243,7 @@ serve_one(int fd)
 		json_decref(msg);
 		return -1;
 	}
+	handler_seq = job.seq;
 	snprintf(ctx, sizeof(ctx), "job=%lld", job.id);
 	log_set_context(ctx);
 	log_debug("starting kind \"%s\" attempt %d", job.kind, job.attempt);
@@ -216,8 +271,13 @@ worker_main(int fd, pid_t parent)
 	sigset_t	 none;
 	int		 r;
 
-	/* Die with the parent; it may have died before prctl took hold. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * Die with the parent, taking the running program's process group
+	 * along (on_stop); the parent may have died before prctl took hold.
+	 */
+	worker_parent = parent;
+	stop_signals();
+	prctl(PR_SET_PDEATHSIG, SIGUSR2);
 	if (getppid() != parent)
 		_exit(1);
 	/*

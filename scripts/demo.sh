@@ -115,8 +115,10 @@ stop_all() {
 	stop_pid Apache "$DEMO/web/run/httpd.pid"
 	if [ -f "$DEMO/pgdata/postmaster.pid" ]; then
 		say "stopping PostgreSQL"
-		as_pg "$(pgbin)/pg_ctl" -D "$DEMO/pgdata" -m fast -w stop \
-		    >/dev/null || true
+		# The real path: postgres may not be able to enter .demo.
+		as_pg "$(pgbin)/pg_ctl" -D "$(readlink -f "$DEMO/pgdata")" \
+		    -m fast -w stop >/dev/null ||
+		    die "could not stop PostgreSQL; see $DEMO/pgdata/server.log"
 	fi
 }
 

@@ -18,7 +18,7 @@ bad() {
 
 bad "malformed JSON" 400 invalid_json '{"kind": "noop",'
 grep -q 'line' "$JQ_TMP/body" || jq_fail "no line number: $(cat "$JQ_TMP/body")"
-bad "not an object" 400 invalid_json '[1, 2]'
+bad "not an object" 400 invalid_field '[1, 2]'
 bad "kind wrong type" 400 invalid_field '{"kind": 5}'
 bad "args wrong type" 400 invalid_field '{"kind": "noop", "args": [1]}'
 bad "priority wrong type" 400 invalid_field \

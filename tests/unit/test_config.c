@@ -81,6 +81,9 @@ test_good_file(void)
 	    "poll_interval = 0.25\n"
 	    "queues = default,mail\n"
 	    "shutdown_timeout = 12\n"
+	    "heartbeat_interval = 2\n"
+	    "rescue_after = 30\n"
+	    "kill_grace = 3\n"
 	    "\n"
 	    "# a kind\n"
 	    "[kind.resize]\n"
@@ -93,6 +96,9 @@ test_good_file(void)
 	CU_ASSERT_DOUBLE_EQUAL(cfg->poll_interval, 0.25, 1e-9);
 	CU_ASSERT_STRING_EQUAL(cfg->queues, "default,mail");
 	CU_ASSERT_EQUAL(cfg->shutdown_timeout, 12);
+	CU_ASSERT_EQUAL(cfg->heartbeat_interval, 2);
+	CU_ASSERT_EQUAL(cfg->rescue_after, 30);
+	CU_ASSERT_EQUAL(cfg->kill_grace, 3);
 	k = config_kind(cfg, "resize");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
 	CU_ASSERT_STRING_EQUAL(k->argv[0], "/bin/sh");
@@ -121,6 +127,9 @@ test_unset_fields(void)
 	CU_ASSERT_DOUBLE_EQUAL(cfg->poll_interval, 0.0, 1e-9);
 	CU_ASSERT_PTR_NULL(cfg->queues);
 	CU_ASSERT_EQUAL(cfg->shutdown_timeout, -1);
+	CU_ASSERT_EQUAL(cfg->heartbeat_interval, 0);
+	CU_ASSERT_EQUAL(cfg->rescue_after, 0);
+	CU_ASSERT_EQUAL(cfg->kill_grace, 0);
 	CU_ASSERT_PTR_NULL(cfg->kinds);
 	config_free(cfg);
 }
@@ -177,6 +186,27 @@ test_bad_numbers(void)
 	expect_error("[runner]\nqueues = a,,b\n", 2, "bad queue name");
 	expect_error("[runner]\nworkers = 1\nworkers = 2\n", 3,
 	    "given twice");
+	expect_error("[runner]\nheartbeat_interval = 0\n", 2,
+	    "heartbeat_interval must be");
+	expect_error("[runner]\nrescue_after = 1.5\n", 2,
+	    "rescue_after must be");
+	expect_error("[runner]\nrescue_after = 99999999\n", 2,
+	    "rescue_after must be");
+	expect_error("[runner]\nkill_grace = -1\n", 2, "kill_grace must be");
+	expect_error("[runner]\nkill_grace = 1\nkill_grace = 2\n", 3,
+	    "given twice");
+}
+
+static void
+test_rescue_check(void)
+{
+	char	 msg[200];
+
+	CU_ASSERT_EQUAL(config_check_rescue(5, 60, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(config_check_rescue(1, 3, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(config_check_rescue(1, 2, msg, sizeof(msg)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "rescue_after"));
+	CU_ASSERT_EQUAL(config_check_rescue(30, 60, msg, sizeof(msg)), -1);
 }
 
 static void
@@ -234,7 +264,8 @@ register_config_suite(void)
 	    CU_add_test(s, "bad numbers", test_bad_numbers) == NULL ||
 	    CU_add_test(s, "long line", test_long_line) == NULL ||
 	    CU_add_test(s, "missing file", test_missing_file) == NULL ||
-	    CU_add_test(s, "value checkers", test_value_checkers) == NULL)
+	    CU_add_test(s, "value checkers", test_value_checkers) == NULL ||
+	    CU_add_test(s, "rescue check", test_rescue_check) == NULL)
 		return -1;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <CUnit/CUnit.h>
 
 #include "jobreq.h"
+#include "match.h"
 #include "jobq_limits.h"
 #include "suites.h"
 
@@ -147,8 +148,9 @@ test_malformed(void)
 	jobreq_free(&r);
 	expect_str_error("{\"kind\":\"x\",", "invalid_json");
 	expect_str_error("{\"kind\":\"x\"} trailing", "invalid_json");
-	expect_str_error("[\"kind\"]", "invalid_json");
-	expect_str_error("\"kind\"", "invalid_json");
+	/* Well-formed JSON of the wrong type is a wrong type. */
+	expect_str_error("[\"kind\"]", "invalid_field");
+	expect_str_error("\"kind\"", "invalid_field");
 	expect_str_error("{\"kind\":\"x\",\"kind\":\"y\"}", "invalid_json");
 	expect_error("", 0, 400, "invalid_json");
 }
@@ -372,6 +374,164 @@ test_names(void)
 	CU_ASSERT_FALSE(jobreq_valid_name("a\xc3\xa9"));
 }
 
+/* Parse a batch body; returns jobreq_parse_batch's result. */
+static int
+batch(const char *body, struct jobbatch *b, struct api_error *err)
+{
+
+	memset(err, 0, sizeof(*err));
+	return jobreq_parse_batch(body, strlen(body), b, err);
+}
+
+static void
+test_batch_ok(void)
+{
+	struct jobbatch		 b;
+	struct api_error	 err;
+
+	CU_ASSERT_EQUAL_FATAL(batch("{\"jobs\": [{\"kind\": \"a\"}, "
+	    "{\"kind\": \"b\", \"queue\": \"q\", \"delay\": 5}]}", &b,
+	    &err), 0);
+	CU_ASSERT_EQUAL_FATAL(b.n, 2);
+	CU_ASSERT_STRING_EQUAL(b.jobs[0].kind, "a");
+	CU_ASSERT_STRING_EQUAL(b.jobs[1].queue, "q");
+	CU_ASSERT_EQUAL(b.jobs[1].delay, 5);
+	jobreq_batch_free(&b);
+	CU_ASSERT_PTR_NULL(b.jobs);
+}
+
+/* Assert that a batch body is refused with code and message part. */
+static void
+expect_batch_error(const char *body, const char *code, const char *part)
+{
+	struct jobbatch		 b;
+	struct api_error	 err;
+
+	CU_ASSERT_EQUAL(batch(body, &b, &err), -1);
+	CU_ASSERT_EQUAL(err.status, 400);
+	CU_ASSERT_STRING_EQUAL(err.code, code);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, part));
+	jobreq_batch_free(&b);
+}
+
+static void
+test_batch_errors(void)
+{
+	char	*big;
+	size_t	 i, n;
+
+	expect_batch_error("{\"jobs\": [{\"kind\": \"a\"}, {\"kind\": 5}]}",
+	    "invalid_field", "jobs[1]: ");
+	expect_batch_error("{\"jobs\": [{\"kind\": \"a\"}, 7]}",
+	    "invalid_field", "jobs[1]");
+	expect_batch_error("{\"jobs\": [{\"kind\": \"a\", "
+	    "\"unique_key\": \"k\"}]}", "invalid_field", "unique_key");
+	expect_batch_error("{\"jobs\": []}", "invalid_field", "1 to");
+	expect_batch_error("{\"jobs\": {}}", "invalid_field", "array");
+	expect_batch_error("{}", "missing_field", "jobs");
+	expect_batch_error("{\"jobs\": [], \"x\": 1}", "unknown_field", "x");
+	expect_batch_error("{\"jobs\": [{\"args\": {}}]}", "missing_field",
+	    "jobs[0]: ");
+	expect_batch_error("[]", "invalid_field", "object");
+	/* One more than the limit. */
+	n = (JOBQ_MAX_BATCH + 1) * 14 + 32;
+	big = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	strcpy(big, "{\"jobs\": [");
+	for (i = 0; i <= JOBQ_MAX_BATCH; i++)
+		strcat(big, i ? ",{\"kind\":\"a\"}" : "{\"kind\":\"a\"}");
+	strcat(big, "]}");
+	expect_batch_error(big, "invalid_field", "1000");
+	free(big);
+}
+
+static void
+test_filter(void)
+{
+	struct jobfilter	 f;
+	struct api_error	 err;
+
+	CU_ASSERT_EQUAL_FATAL(jobreq_parse_filter("", &f, &err), 0);
+	CU_ASSERT_EQUAL(f.limit, JOBQ_LIST_DEFAULT);
+	CU_ASSERT_EQUAL(f.after, 0);
+	CU_ASSERT_STRING_EQUAL(f.queue, "");
+	CU_ASSERT_EQUAL_FATAL(jobreq_parse_filter("queue=a%3Ab&state=failed"
+	    "&kind=k.x&limit=1000&after=9223372036854775807&", &f, &err), 0);
+	CU_ASSERT_STRING_EQUAL(f.queue, "a:b");
+	CU_ASSERT_STRING_EQUAL(f.state, "failed");
+	CU_ASSERT_STRING_EQUAL(f.kind, "k.x");
+	CU_ASSERT_EQUAL(f.limit, 1000);
+	CU_ASSERT_EQUAL(f.after, 9223372036854775807LL);
+}
+
+static void
+test_filter_errors(void)
+{
+	static const char *const bad[] = { "state=bogus", "limit=0",
+	    "limit=1001", "limit=x", "after=-1", "after=9223372036854775808",
+	    "queue=a%20b", "queue=", "kind=%00", "limit=1&limit=2",
+	    "colour=red", "queue=%zz", "queue=%4", "state" };
+	struct jobfilter	 f;
+	struct api_error	 err;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		CU_ASSERT_EQUAL(jobreq_parse_filter(bad[i], &f, &err), -1);
+		CU_ASSERT_EQUAL(err.status, 400);
+	}
+}
+
+static void
+test_routes(void)
+{
+	char		 allow[64];
+	long long	 id = 0;
+
+	CU_ASSERT_EQUAL(route_match("POST", "/jobs", &id, allow,
+	    sizeof(allow)), ROUTE_ENQUEUE);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs", &id, allow,
+	    sizeof(allow)), ROUTE_LIST);
+	CU_ASSERT_EQUAL(route_match("POST", "/jobs/batch", &id, allow,
+	    sizeof(allow)), ROUTE_BATCH);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/42", &id, allow,
+	    sizeof(allow)), ROUTE_GET_JOB);
+	CU_ASSERT_EQUAL(id, 42);
+	CU_ASSERT_EQUAL(route_match("POST", "/jobs/7/cancel", &id, allow,
+	    sizeof(allow)), ROUTE_CANCEL);
+	CU_ASSERT_EQUAL(id, 7);
+	CU_ASSERT_EQUAL(route_match("POST", "/jobs/8/retry", &id, allow,
+	    sizeof(allow)), ROUTE_RETRY);
+	CU_ASSERT_EQUAL(route_match("GET", "/metrics", &id, NULL, 0),
+	    ROUTE_METRICS);
+	CU_ASSERT_EQUAL(route_match("DELETE", "/jobs", &id, allow,
+	    sizeof(allow)), ROUTE_BAD_METHOD);
+	CU_ASSERT_STRING_EQUAL(allow, "POST, GET");
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/batch", &id, allow,
+	    sizeof(allow)), ROUTE_BAD_METHOD);
+	CU_ASSERT_STRING_EQUAL(allow, "POST");
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/1/cancel", &id, allow,
+	    sizeof(allow)), ROUTE_BAD_METHOD);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/", &id, NULL, 0),
+	    ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/0", &id, NULL, 0),
+	    ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/01", &id, NULL, 0),
+	    ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/-1", &id, NULL, 0),
+	    ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/9223372036854775808", &id,
+	    NULL, 0), ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("GET", "/jobs/1/", &id, NULL, 0),
+	    ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("POST", "/jobs/1/cancel/x", &id, NULL,
+	    0), ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(route_match("GET", "/health/", &id, NULL, 0),
+	    ROUTE_NOT_FOUND);
+	CU_ASSERT_TRUE(route_is("/health", ROUTE_HEALTH));
+	CU_ASSERT_FALSE(route_is("/healthz", ROUTE_HEALTH));
+}
+
 int
 register_jobreq_suite(void)
 {
@@ -397,6 +557,11 @@ register_jobreq_suite(void)
 		{ "delay with run_at", test_delay_with_run_at },
 		{ "args not an object", test_args_not_object },
 		{ "names", test_names },
+		{ "batch", test_batch_ok },
+		{ "batch errors", test_batch_errors },
+		{ "list filter", test_filter },
+		{ "list filter errors", test_filter_errors },
+		{ "routes", test_routes },
 	};
 	CU_pSuite	 s;
 	size_t		 i;
