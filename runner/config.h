@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: ISC */
+/* config.h - the runner's INI configuration file and its kinds. */
+#ifndef JOBQ_RUNNER_CONFIG_H
+#define JOBQ_RUNNER_CONFIG_H
+
+#include <stddef.h>
+
+/*
+ * This header shares its name with autoconf's config.h.  Files in runner/
+ * include autoconf's as <config.h> (which skips the current directory)
+ * and this one as "config.h"; the unit tests use "../../runner/config.h".
+ */
+
+/* A [kind.NAME] section: the program that runs jobs of that kind. */
+struct kind_cfg {
+	char		*name;		/* the NAME of [kind.NAME] */
+	char		**argv;		/* exec split on blanks, NULL-ended */
+	int		 timeout;	/* seconds; 0 when not set */
+	int		 line;		/* where the section starts */
+	struct kind_cfg	*next;
+};
+
+/*
+ * A parsed file.  Fields the file does not set are 0 / NULL, so the
+ * caller can tell them from set ones and apply command-line options
+ * and defaults on top.
+ */
+struct config {
+	char		*path;
+	int		 workers;		/* 0: not set */
+	double		 poll_interval;		/* seconds; 0: not set */
+	char		*queues;		/* "a,b"; NULL: all queues */
+	int		 shutdown_timeout;	/* seconds; -1: not set */
+	int		 heartbeat_interval;	/* seconds; 0: not set */
+	int		 rescue_after;		/* seconds; 0: not set */
+	int		 kill_grace;		/* seconds; 0: not set */
+	struct kind_cfg	*kinds;
+};
+
+/*
+ * Parse the file at path into a fresh struct.  Returns NULL on failure
+ * with "path:line: message" (or "path: message") in err; the caller
+ * frees the result with config_free.  Programs named by exec must be
+ * absolute paths of executable files.
+ */
+struct config	*config_load(const char *path, char *err, size_t errlen);
+
+/* An empty configuration (nothing set, no kinds); NULL when out of memory. */
+struct config	*config_empty(void);
+
+void		 config_free(struct config *);
+
+/* The [kind.NAME] section for name, or NULL. */
+const struct kind_cfg *config_kind(const struct config *, const char *name);
+
+/*
+ * Value checkers shared with the command line; each returns 0, or -1
+ * with a message in err.
+ */
+int	config_parse_workers(const char *, int *, char *err, size_t errlen);
+int	config_parse_seconds(const char *, double *, char *err, size_t errlen);
+int	config_parse_queues(const char *, char *err, size_t errlen);
+int	config_parse_int(const char *, const char *name, long min, long max,
+	    int *, char *err, size_t errlen);
+
+/*
+ * Whether a rescue threshold suits a heartbeat interval: a live runner
+ * must get at least RESCUE_MIN_BEATS heartbeats in before others may
+ * take it for dead.  Returns 0, or -1 with a message in err.
+ */
+#define RESCUE_MIN_BEATS	3
+int	config_check_rescue(int heartbeat, int rescue, char *err,
+	    size_t errlen);
+
+#endif
