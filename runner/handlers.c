@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* handlers.c - the built-in handlers and the exec handler (child side). */
-#include <config.h>		/* autoconf's; see runner/config.h */
+#include "config.h"
 
 #include <sys/prctl.h>
 #include <sys/types.h>

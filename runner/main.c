@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* main.c - jobq-runner: options, --migrate, config check, the supervisor. */
-#include <config.h>		/* autoconf's; see runner/config.h */
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 
 #include <libpq-fe.h>
 
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "jobq_limits.h"
 #include "log.h"

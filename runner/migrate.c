@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* migrate.c - applies the compiled-in migrations under an advisory lock. */
-#include <config.h>		/* autoconf's; see runner/config.h */
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

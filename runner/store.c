@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* store.c - the runner's SQL: register, heartbeat, claim, finish. */
-#include <config.h>		/* autoconf's; see runner/config.h */
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* supervisor.c - the parent: LISTEN/poll, claim, dispatch, finish, beat. */
-#include <config.h>		/* autoconf's; see runner/config.h */
+#include "config.h"
 
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -20,7 +20,7 @@
 #include <libpq-fe.h>
 
 #include "backoff.h"
-#include "config.h"
+#include "conf.h"
 #include "db.h"
 #include "handlers.h"
 #include "jobq_limits.h"

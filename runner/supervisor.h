@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "conf.h"
 
 /* What the command line set; each overrides the config file. */
 struct sup_options {

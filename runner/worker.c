@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* worker.c - a pre-forked child: job in, handler, outcome out, repeat. */
-#include <config.h>		/* autoconf's; see runner/config.h */
+#include "config.h"
 
 #include <sys/prctl.h>
 #include <sys/types.h>

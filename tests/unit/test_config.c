@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* test_config.c - the runner's INI file: fields, and errors by line. */
-#include "config.h"
+#include "conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "../../runner/config.h"
+#include "conf.h"
 #include "suites.h"
 
 static char	 tmpdir[64];

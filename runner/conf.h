@@ -1,15 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* config.h - the runner's INI configuration file and its kinds. */
+/* conf.h - the runner's INI configuration file and its kinds. */
 #ifndef JOBQ_RUNNER_CONFIG_H
 #define JOBQ_RUNNER_CONFIG_H
 
 #include <stddef.h>
-
-/*
- * This header shares its name with autoconf's config.h.  Files in runner/
- * include autoconf's as <config.h> (which skips the current directory)
- * and this one as "config.h"; the unit tests use "../../runner/config.h".
- */
 
 /* A [kind.NAME] section: the program that runs jobs of that kind. */
 struct kind_cfg {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* config.c - parses the runner's INI file (inih) into a struct config. */
-#include <config.h>		/* autoconf's; see runner/config.h */
+/* conf.c - parses the runner's INI file (inih) into a struct config. */
+#include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 
 #include <ini.h>
 
-#include "config.h"
+#include "conf.h"
 #include "jobq_limits.h"
 
 #define KIND_PREFIX	"kind."
