@@ -2,7 +2,10 @@
 /* conf.c - parses the runner's INI file (inih) into a struct config. */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,8 @@
 struct parse {
 	FILE		*fp;
 	int		 line;		/* of the line inih is parsing */
+	int		 nul_line;	/* of a NUL byte; 0: none */
+	int		 read_errno;	/* of a read error; 0: none */
 	int		 errline;	/* of the first error; 0: none */
 	char		 err[256];
 	unsigned int	 seen;
@@ -54,20 +59,35 @@ parse_fail(struct parse *p, const char *fmt, ...)
 /*
  * fgets for inih that counts lines, so handler errors can name theirs,
  * and refuses lines longer than inih's buffer instead of letting their
- * tail be parsed as a line of its own.
+ * tail be parsed as a line of its own.  It reads byte by byte to see
+ * NUL bytes, which fgets would hide; a NUL or a read error ends the
+ * parse, and config_load reports it without a line's context.
  */
 static char *
 parse_read(char *buf, int num, void *stream)
 {
 	struct parse	*p = stream;
-	size_t		 n;
-	int		 c;
+	int		 c = EOF, n = 0;
 
-	if (fgets(buf, num, p->fp) == NULL)
+	while (n < num - 1 && (c = getc(p->fp)) != EOF) {
+		if (c == '\0') {
+			p->nul_line = p->line + 1;
+			return NULL;
+		}
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (c == EOF && ferror(p->fp)) {
+		p->read_errno = errno != 0 ? errno : EIO;
 		return NULL;
+	}
+	if (n == 0)
+		return NULL;
+	buf[n] = '\0';
 	p->line++;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] != '\n' && !feof(p->fp)) {
+	if (buf[n - 1] != '\n' && n == num - 1 &&
+	    (c = getc(p->fp)) != EOF && c != '\n') {
 		while ((c = getc(p->fp)) != EOF && c != '\n')
 			continue;
 		parse_fail(p, "line too long (at most %d bytes)", num - 2);
@@ -96,12 +116,35 @@ valid_name(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * Whether s is a plain decimal number: digits, then optionally a point
+ * and more digits.  strtod and strtol alone also take blanks, signs,
+ * hex, exponents, "inf" and "nan", which the documentation does not
+ * promise and a typo should not turn into a value.
+ */
+static int
+plain_number(const char *s, int fraction)
+{
+	size_t	 n;
+
+	if ((n = strspn(s, "0123456789")) == 0)
+		return 0;
+	if (fraction && s[n] == '.') {
+		s += n + 1;
+		if ((n = strspn(s, "0123456789")) == 0)
+			return 0;
+	}
+	return s[n] == '\0';
+}
+
 static int
 parse_int(const char *s, long min, long max, long *out)
 {
 	char	*end;
 	long	 v;
 
+	if (!plain_number(s, 0))
+		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || errno == ERANGE || v < min ||
@@ -132,12 +175,13 @@ config_parse_seconds(const char *s, double *out, char *err, size_t errlen)
 	double	 v;
 
 	errno = 0;
-	v = strtod(s, &end);
-	/* The comparisons are false for NaN, which is rejected too. */
-	if (end == s || *end != '\0' || errno == ERANGE ||
-	    !(v >= 0.001 && v <= 3600.0)) {
-		snprintf(err, errlen, "poll interval must be a number of "
-		    "seconds from 0.001 to 3600, not \"%s\"", s);
+	if (plain_number(s, 1))
+		v = strtod(s, &end);
+	else
+		v = -1.0;
+	if (v < 0.001 || v > 3600.0 || errno == ERANGE) {
+		snprintf(err, errlen, "poll interval must be a decimal number "
+		    "of seconds from 0.001 to 3600, not \"%s\"", s);
 		return -1;
 	}
 	*out = v;
@@ -172,24 +216,71 @@ config_check_rescue(int heartbeat, int rescue, char *err, size_t errlen)
 	return 0;
 }
 
-int
-config_parse_queues(const char *s, char *err, size_t errlen)
+/* The length of s without the blanks at either end; *s moves past. */
+static size_t
+trim(const char **s, size_t len)
 {
-	const char	*p = s, *comma;
+
+	while (len > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		len--;
+	}
+	while (len > 0 && ((*s)[len - 1] == ' ' || (*s)[len - 1] == '\t'))
+		len--;
+	return len;
+}
+
+int
+config_parse_queues(const char *s, char **out, char *err, size_t errlen)
+{
+	const char	*p = s, *name, *comma;
+	char		*norm = NULL, *o = NULL;
 	size_t		 len;
 
+	if (out != NULL && (o = norm = malloc(strlen(s) + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (;;) {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (!valid_name(p, len)) {
+		name = p;
+		len = trim(&name, len);
+		if (!valid_name(name, len)) {
 			snprintf(err, errlen, "bad queue name \"%.*s\" in "
-			    "\"%s\"", (int)len, p, s);
+			    "\"%s\"", (int)len, name, s);
+			free(norm);
 			return -1;
 		}
+		if (o != NULL) {
+			memcpy(o, name, len);
+			o += len;
+			*o++ = comma != NULL ? ',' : '\0';
+		}
 		if (comma == NULL)
-			return 0;
+			break;
 		p = comma + 1;
 	}
+	if (out != NULL)
+		*out = norm;
+	return 0;
+}
+
+int
+config_parse_id(const char *s, char *err, size_t errlen)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i <= CONFIG_MAX_ID; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			break;
+	if (i == 0 || i > CONFIG_MAX_ID || s[i] != '\0') {
+		snprintf(err, errlen, "runner id (--id) must be 1 to %d "
+		    "printable ASCII characters without blanks",
+		    CONFIG_MAX_ID);
+		return -1;
+	}
+	return 0;
 }
 
 /* Split exec's value on blanks into a NULL-terminated vector. */
@@ -347,12 +438,9 @@ parse_runner_key(struct parse *p, const char *name, const char *value)
 	} else if (strcmp(name, "queues") == 0) {
 		if (!parse_seen(p, SEEN_QUEUES, name))
 			return 0;
-		if (config_parse_queues(value, msg, sizeof(msg)) == -1) {
+		if (config_parse_queues(value, &cfg->queues, msg,
+		    sizeof(msg)) == -1) {
 			parse_fail(p, "%s", msg);
-			return 0;
-		}
-		if ((cfg->queues = strdup(value)) == NULL) {
-			parse_fail(p, "out of memory");
 			return 0;
 		}
 	} else if (strcmp(name, "shutdown_timeout") == 0) {
@@ -421,11 +509,67 @@ config_empty(void)
 	return cfg;
 }
 
+/*
+ * Open path for reading if it is a regular file.  O_NONBLOCK keeps a
+ * FIFO from hanging the runner (on SIGHUP, the whole supervisor) until
+ * fstat has turned it away; a directory would read as an empty file.
+ */
+static FILE *
+open_regular(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ?
+		    "is a directory, not a configuration file" :
+		    "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
+/* The first error of a finished parse into p->errline and p->err. */
+static void
+parse_result(struct parse *p, int rc)
+{
+	struct kind_cfg	*k;
+
+	/* inih's own complaints (no "=", no "]") come without a message. */
+	if (rc > 0 && (p->errline == 0 || rc < p->errline)) {
+		p->errline = rc;
+		snprintf(p->err, sizeof(p->err), "syntax error");
+	} else if (rc < 0 && p->errline == 0) {
+		p->errline = p->line + 1;
+		snprintf(p->err, sizeof(p->err), "out of memory");
+	}
+	for (k = p->cfg->kinds; p->errline == 0 && k != NULL; k = k->next)
+		if (k->argv == NULL) {
+			p->errline = k->line;
+			snprintf(p->err, sizeof(p->err), "kind \"%s\" has no "
+			    "exec", k->name);
+		}
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
 	struct parse	 p;
-	struct kind_cfg	*k;
 	int		 rc;
 
 	memset(&p, 0, sizeof(p));
@@ -435,33 +579,30 @@ config_load(const char *path, char *err, size_t errlen)
 		config_free(p.cfg);
 		return NULL;
 	}
-	if ((p.fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((p.fp = open_regular(path, err, errlen)) == NULL) {
 		config_free(p.cfg);
 		return NULL;
 	}
 	rc = ini_parse_stream(parse_read, &p, parse_pair, &p);
 	fclose(p.fp);
-	/* inih's own complaints (no "=", no "]") come without a message. */
-	if (rc > 0 && (p.errline == 0 || rc < p.errline)) {
-		p.errline = rc;
-		snprintf(p.err, sizeof(p.err), "syntax error");
-	} else if (rc < 0 && p.errline == 0) {
-		p.errline = p.line + 1;
-		snprintf(p.err, sizeof(p.err), "out of memory");
-	}
-	for (k = p.cfg->kinds; p.errline == 0 && k != NULL; k = k->next)
-		if (k->argv == NULL) {
-			p.errline = k->line;
-			snprintf(p.err, sizeof(p.err), "kind \"%s\" has no "
-			    "exec", k->name);
-		}
-	if (p.errline != 0) {
+	/*
+	 * A file cut short by a read error or holding a NUL byte (not a
+	 * text file) must not count as the shorter file inih saw.
+	 */
+	if (p.read_errno != 0)
+		snprintf(err, errlen, "%s: read error: %s", path,
+		    strerror(p.read_errno));
+	else if (p.nul_line != 0)
+		snprintf(err, errlen, "%s: NUL byte on line %d: not a text "
+		    "file", path, p.nul_line);
+	else {
+		parse_result(&p, rc);
+		if (p.errline == 0)
+			return p.cfg;
 		snprintf(err, errlen, "%s:%d: %s", path, p.errline, p.err);
-		config_free(p.cfg);
-		return NULL;
 	}
-	return p.cfg;
+	config_free(p.cfg);
+	return NULL;
 }
 
 void

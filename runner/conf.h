@@ -23,7 +23,7 @@ struct config {
 	char		*path;
 	int		 workers;		/* 0: not set */
 	double		 poll_interval;		/* seconds; 0: not set */
-	char		*queues;		/* "a,b"; NULL: all queues */
+	char		*queues;		/* "a,b" unblanked; NULL: all */
 	int		 shutdown_timeout;	/* seconds; -1: not set */
 	int		 heartbeat_interval;	/* seconds; 0: not set */
 	int		 rescue_after;		/* seconds; 0: not set */
@@ -34,8 +34,9 @@ struct config {
 /*
  * Parse the file at path into a fresh struct.  Returns NULL on failure
  * with "path:line: message" (or "path: message") in err; the caller
- * frees the result with config_free.  Programs named by exec must be
- * absolute paths of executable files.
+ * frees the result with config_free.  path must be a regular file
+ * without NUL bytes, read to its end without error.  Programs named by
+ * exec must be absolute paths of executable files.
  */
 struct config	*config_load(const char *path, char *err, size_t errlen);
 
@@ -49,11 +50,25 @@ const struct kind_cfg *config_kind(const struct config *, const char *name);
 
 /*
  * Value checkers shared with the command line; each returns 0, or -1
- * with a message in err.
+ * with a message in err.  Numbers are plain decimal: digits, and for
+ * seconds an optional point and more digits (no sign, blank, hex or
+ * exponent).
  */
 int	config_parse_workers(const char *, int *, char *err, size_t errlen);
 int	config_parse_seconds(const char *, double *, char *err, size_t errlen);
-int	config_parse_queues(const char *, char *err, size_t errlen);
+
+/*
+ * A comma-separated list of queue names, blanks around each allowed.
+ * When out is not NULL it gets the list without the blanks ("a,b"),
+ * which the caller frees.
+ */
+int	config_parse_queues(const char *, char **out, char *err,
+	    size_t errlen);
+
+/* A runner id: printable ASCII without blanks, 1 to CONFIG_MAX_ID bytes. */
+#define CONFIG_MAX_ID	200
+int	config_parse_id(const char *, char *err, size_t errlen);
+
 int	config_parse_int(const char *, const char *name, long min, long max,
 	    int *, char *err, size_t errlen);
 

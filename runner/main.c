@@ -22,7 +22,6 @@
 
 #define PROG		"jobq-runner"
 #define DEFAULT_CONFIG	JOBQ_SYSCONFDIR "/jobq.ini"
-#define MAX_ID		200	/* bytes in --id */
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
@@ -60,6 +59,7 @@ struct args {
 	int			 migrate;
 	int			 check;
 	int			 verbose;
+	char			*queues;	/* --queues without blanks */
 };
 
 static void
@@ -107,13 +107,16 @@ parse_args(int argc, char *argv[], struct args *a)
 				bad_usage(msg);
 			break;
 		case OPT_QUEUES:
-			if (config_parse_queues(optarg, msg, sizeof(msg)) == -1)
+			/* Kept for the life of the process. */
+			free(a->queues);
+			if (config_parse_queues(optarg, &a->queues, msg,
+			    sizeof(msg)) == -1)
 				bad_usage(msg);
-			a->sup.queues = optarg;
+			a->sup.queues = a->queues;
 			break;
 		case OPT_ID:
-			if (optarg[0] == '\0' || strlen(optarg) > MAX_ID)
-				bad_usage("--id must be 1 to 200 bytes long");
+			if (config_parse_id(optarg, msg, sizeof(msg)) == -1)
+				bad_usage(msg);
 			a->sup.id = optarg;
 			break;
 		case OPT_HEARTBEAT:
@@ -153,6 +156,9 @@ parse_args(int argc, char *argv[], struct args *a)
 	}
 	if (optind != argc)
 		bad_usage("unexpected argument");
+	/* --migrate only migrates: say so rather than drop the others. */
+	if (a->migrate && (a->sup.once || a->check))
+		bad_usage("--migrate cannot be combined with --once or -n");
 }
 
 /*
@@ -242,14 +248,14 @@ main(int argc, char *argv[])
 	struct args	 a;
 	struct config	*cfg;
 	char		 msg[256];
-	int		 hb, rescue;
+	int		 hb, rescue, rc;
 
 	std_fds();
 	memset(&a, 0, sizeof(a));
 	parse_args(argc, argv, &a);
 	log_init(PROG, a.verbose);
 	srandom((unsigned int)(time(NULL) ^ ((unsigned int)getpid() << 16)));
-	if (a.migrate && !a.check)
+	if (a.migrate)
 		return run_migrate();
 	cfg = load_config(&a);
 	resolve_workers(&a, cfg);
@@ -264,5 +270,7 @@ main(int argc, char *argv[])
 		printf("configuration OK\n");
 		return 0;
 	}
-	return supervisor_run(&a.sup, cfg);
+	rc = supervisor_run(&a.sup, cfg);
+	free(a.queues);
+	return rc;
 }

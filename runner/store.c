@@ -151,12 +151,37 @@ static const struct {
 
 
 /* Classify a failed result, fill err, clear it. */
+/*
+ * What to do about errors that mean the database is not set up for
+ * the runner, rather than a fault of the statement; NULL for others.
+ */
+static const char *
+advice(const PGresult *res)
+{
+	const char	*state = db_sqlstate(res);
+
+	/* undefined_table, invalid_schema_name */
+	if (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)
+		return "database has no jobq schema (or an old one): "
+		    "run jobq-runner --migrate";
+	/* insufficient_privilege; sql/003_roles_api.sql makes the role */
+	if (strcmp(state, "42501") == 0)
+		return "role lacks privileges on schema jobq: grant it "
+		    "jobq_runner";
+	return NULL;
+}
+
 static int
 fail(PGconn *conn, PGresult *res, char *err, size_t errlen)
 {
-	int	 outage = db_is_outage(conn, res);
+	const char	*what, *msg;
+	int		 outage = db_is_outage(conn, res);
 
-	snprintf(err, errlen, "%s", db_error(conn));
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if ((what = advice(res)) != NULL && msg != NULL)
+		snprintf(err, errlen, "%s (%s)", what, msg);
+	else
+		snprintf(err, errlen, "%s", db_error(conn));
 	PQclear(res);
 	return outage ? STORE_OUTAGE : STORE_ERR;
 }

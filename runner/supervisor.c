@@ -429,7 +429,11 @@ db_lost(struct sup *s, const char *why)
 	s->reconnect_at = now_s() + wait;
 }
 
-/* Connect, prepare, LISTEN, register; 0, or -1 with err filled. */
+/*
+ * Connect, prepare, LISTEN, register; 0, or with err filled -1 when
+ * there is no connection, -2 when the connection cannot be used (no
+ * schema, no privileges).
+ */
 static int
 db_open(struct sup *s, char *err, size_t errlen)
 {
@@ -443,7 +447,7 @@ db_open(struct sup *s, char *err, size_t errlen)
 	    s->nslots, err, errlen)) < 0) {
 		PQfinish(s->conn);
 		s->conn = NULL;
-		return -1;
+		return r == STORE_OUTAGE ? -1 : -2;
 	}
 	s->dbfd = PQsocket(s->conn);
 	s->next_beat = now_s() + s->beat_s;
@@ -465,7 +469,7 @@ db_reconnect(struct sup *s)
 
 	if (s->conn != NULL || now_s() < s->reconnect_at)
 		return;
-	if (db_open(s, err, sizeof(err)) == -1) {
+	if (db_open(s, err, sizeof(err)) < 0) {
 		log_warn("cannot reconnect to the database: %s",
 		    one_line(err, buf, sizeof(buf)));
 		db_lost(s, err);
@@ -1132,8 +1136,9 @@ start(struct sup *s)
 	}
 	for (i = 0; i < s->nslots; i++)
 		s->slots[i].fd = -1;
-	if (db_open(s, err, sizeof(err)) == -1) {
-		log_error("cannot connect to the database: %s",
+	if ((r = db_open(s, err, sizeof(err))) < 0) {
+		log_error("%s: %s", r == -1 ? "cannot connect to the database" :
+		    "connected, but cannot use the database",
 		    one_line(err, msg, sizeof(msg)));
 		return -1;
 	}

@@ -5,7 +5,9 @@
 CREATE TABLE jobq.queues (
 	name		text PRIMARY KEY,
 	paused		boolean NOT NULL DEFAULT false,
-	updated_at	timestamptz NOT NULL DEFAULT now()
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT queues_name_format
+	    CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$')
 );
 
 -- Per queue: how many jobs in each state, and how long the oldest due

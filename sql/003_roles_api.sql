@@ -66,21 +66,29 @@ BEGIN
 END
 $$;
 
--- Functions are executable by everyone unless revoked; these two run
--- with the owner's rights, so only the roles below may call them.
-REVOKE EXECUTE ON FUNCTION jobq.cancel(bigint), jobq.retry(bigint)
+-- Functions are executable by everyone unless revoked: only the roles
+-- below may call them (cancel and retry run with the owner's rights).
+REVOKE EXECUTE ON FUNCTION jobq.cancel(bigint), jobq.retry(bigint),
+    jobq.wake(text), jobq.pause(text), jobq.resume(text),
+    jobq.enqueue(text, jsonb, text, smallint, timestamptz, integer)
     FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA jobq TO jobq_web, jobq_runner, jobq_monitor;
 
 -- jobq_web (jobq.fcgi): enqueue and read; cancel and retry only through
 -- the functions.  No UPDATE, DELETE or TRUNCATE, no CREATE on the schema.
+-- INSERT covers only the columns a client may set, so a new job always
+-- starts available, with no result, errors or runner of its own making.
 -- The sequence is read for the jobq_enqueued_total metric.
-GRANT SELECT, INSERT ON jobq.jobs TO jobq_web;
+GRANT SELECT ON jobq.jobs TO jobq_web;
+GRANT INSERT (queue, kind, args, priority, run_at, max_attempts, timeout,
+    unique_key) ON jobq.jobs TO jobq_web;
 GRANT SELECT ON jobq.queues TO jobq_web;
 GRANT USAGE, SELECT ON SEQUENCE jobq.jobs_id_seq TO jobq_web;
 GRANT EXECUTE ON FUNCTION jobq.wake(text), jobq.cancel(bigint),
-    jobq.retry(bigint) TO jobq_web;
+    jobq.retry(bigint),
+    jobq.enqueue(text, jsonb, text, smallint, timestamptz, integer)
+    TO jobq_web;
 GRANT SELECT ON jobq.queue_stats, jobq.running_jobs, jobq.recent_failures,
     jobq.runner_status TO jobq_web;
 
@@ -90,7 +98,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON jobq.jobs TO jobq_runner;
 GRANT SELECT, INSERT, UPDATE, DELETE ON jobq.runners TO jobq_runner;
 GRANT SELECT ON jobq.queues, jobq.schema_migrations TO jobq_runner;
 GRANT USAGE, SELECT ON SEQUENCE jobq.jobs_id_seq TO jobq_runner;
-GRANT EXECUTE ON FUNCTION jobq.cancel(bigint), jobq.retry(bigint)
+GRANT EXECUTE ON FUNCTION jobq.cancel(bigint), jobq.retry(bigint),
+    jobq.wake(text),
+    jobq.enqueue(text, jsonb, text, smallint, timestamptz, integer)
     TO jobq_runner;
 
 -- jobq_monitor: the views and nothing else.

@@ -67,6 +67,14 @@ denied web_user "ALTER TABLE" "ALTER TABLE jobq.jobs ADD COLUMN evil int"
 denied web_user "write runners" "DELETE FROM jobq.runners"
 denied web_user "pause queues" "INSERT INTO jobq.queues (name) VALUES ('q')"
 allowed web_user "INSERT" "INSERT INTO jobq.jobs (kind) VALUES ('sql')"
+denied web_user "forge a finished job" "INSERT INTO jobq.jobs (kind, state,
+    result) VALUES ('forged', 'completed', '{}')"
+denied web_user "forge a running job" "INSERT INTO jobq.jobs (kind,
+    runner) VALUES ('forged', 'nosuch')"
+denied web_user "forge errors" "INSERT INTO jobq.jobs (kind, attempt,
+    errors) VALUES ('forged', 3, '[]')"
+denied mon_user "wake runners" "SELECT jobq.wake('default')"
+denied web_user "pause queues by function" "SELECT jobq.pause('default')"
 allowed web_user "SELECT" "SELECT count(*) FROM jobq.jobs"
 denied mon_user "read jobs" "SELECT count(*) FROM jobq.jobs"
 denied mon_user "cancel" "SELECT jobq.cancel($id)"

@@ -79,7 +79,7 @@ test_good_file(void)
 	    "[runner]\n"
 	    "workers = 3\n"
 	    "poll_interval = 0.25\n"
-	    "queues = default,mail\n"
+	    "queues = default, mail\t,low\n"
 	    "shutdown_timeout = 12\n"
 	    "heartbeat_interval = 2\n"
 	    "rescue_after = 30\n"
@@ -94,7 +94,7 @@ test_good_file(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	CU_ASSERT_EQUAL(cfg->workers, 3);
 	CU_ASSERT_DOUBLE_EQUAL(cfg->poll_interval, 0.25, 1e-9);
-	CU_ASSERT_STRING_EQUAL(cfg->queues, "default,mail");
+	CU_ASSERT_STRING_EQUAL(cfg->queues, "default,mail,low");
 	CU_ASSERT_EQUAL(cfg->shutdown_timeout, 12);
 	CU_ASSERT_EQUAL(cfg->heartbeat_interval, 2);
 	CU_ASSERT_EQUAL(cfg->rescue_after, 30);
@@ -184,6 +184,12 @@ test_bad_numbers(void)
 	expect_error("[kind.k]\nexec = /bin/true\ntimeout = 0\n", 3,
 	    "timeout must be");
 	expect_error("[runner]\nqueues = a,,b\n", 2, "bad queue name");
+	expect_error("[runner]\nqueues = a, ,b\n", 2, "bad queue name");
+	expect_error("[runner]\nqueues = a b\n", 2, "bad queue name");
+	expect_error("[runner]\npoll_interval = 1e3\n", 2, "poll interval");
+	expect_error("[runner]\npoll_interval = 0x1\n", 2, "poll interval");
+	expect_error("[runner]\nworkers = +3\n", 2, "workers must be");
+	expect_error("[runner]\nworkers = 0x3\n", 2, "workers must be");
 	expect_error("[runner]\nworkers = 1\nworkers = 2\n", 3,
 	    "given twice");
 	expect_error("[runner]\nheartbeat_interval = 0\n", 2,
@@ -229,6 +235,50 @@ test_missing_file(void)
 	CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
 }
 
+/* Parsing path fails with "path: " and want in the message. */
+static void
+expect_file_error(const char *file, const char *want)
+{
+	struct config	*cfg;
+	char		 prefix[160];
+
+	err[0] = '\0';
+	cfg = config_load(file, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(cfg);
+	config_free(cfg);
+	snprintf(prefix, sizeof(prefix), "%s: ", file);
+	CU_ASSERT_EQUAL(strncmp(err, prefix, strlen(prefix)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	if (strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, want) == NULL)
+		fprintf(stderr, "\n  got \"%s\", want \"%s...%s\"\n", err,
+		    prefix, want);
+}
+
+static void
+test_not_a_file(void)
+{
+
+	/* A directory opens and reads as empty: it must not pass. */
+	expect_file_error(tmpdir, "is a directory");
+	expect_file_error("/dev/null", "not a regular file");
+}
+
+static void
+test_nul_byte(void)
+{
+	static const char	 text[] = "[runner]\nworkers = 1\0junk\n";
+	FILE			*fp;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		CU_FAIL("cannot write the test file");
+		return;
+	}
+	fwrite(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	expect_file_error(path, "NUL byte on line 2");
+}
+
 static void
 test_value_checkers(void)
 {
@@ -243,10 +293,85 @@ test_value_checkers(void)
 	CU_ASSERT_EQUAL(config_parse_seconds("1.5", &d, msg, sizeof(msg)), 0);
 	CU_ASSERT_DOUBLE_EQUAL(d, 1.5, 1e-9);
 	CU_ASSERT_EQUAL(config_parse_seconds("", &d, msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(config_parse_queues("a.b,c-d", msg, sizeof(msg)), 0);
-	CU_ASSERT_EQUAL(config_parse_queues("", msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(config_parse_queues("a,", msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(config_parse_queues("a b", msg, sizeof(msg)), -1);
+	CU_ASSERT_EQUAL(config_parse_seconds("10", &d, msg, sizeof(msg)), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, 10.0, 1e-9);
+	CU_ASSERT_EQUAL(config_parse_seconds("0.001", &d, msg, sizeof(msg)),
+	    0);
+	CU_ASSERT_EQUAL(config_parse_seconds("0.0001", &d, msg, sizeof(msg)),
+	    -1);
+	CU_ASSERT_EQUAL(config_parse_seconds("3600.5", &d, msg, sizeof(msg)),
+	    -1);
+}
+
+/* Each of these is not a plain decimal number, though strtod takes it. */
+static void
+test_number_format(void)
+{
+	static const char	*bad[] = { "0x1", "1e3", "1E0", " 1", "1 ",
+	    "+1", "-0", ".5", "5.", "inf", "nan", "1..2", "1,5", "0x1p3",
+	    NULL };
+	char			 msg[200];
+	double			 d;
+	int			 i, n;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		if (config_parse_seconds(bad[i], &d, msg, sizeof(msg)) != -1)
+			fprintf(stderr, "\n  seconds \"%s\" taken\n", bad[i]);
+		CU_ASSERT_EQUAL(config_parse_seconds(bad[i], &d, msg,
+		    sizeof(msg)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(msg, "decimal number"));
+		CU_ASSERT_EQUAL(config_parse_workers(bad[i], &n, msg,
+		    sizeof(msg)), -1);
+	}
+	CU_ASSERT_EQUAL(config_parse_workers("0012", &n, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(n, 12);
+}
+
+/* Blanks around items go; empty items and inner blanks stay errors. */
+static void
+test_queue_list(void)
+{
+	static const char	*bad[] = { "", " ", "a,", ",a", "a, ,b",
+	    "a b", "a,,b", "a,\nb", "-a", NULL };
+	char			 msg[200], *q;
+	int			 i;
+
+	CU_ASSERT_EQUAL(config_parse_queues("a.b,c-d", NULL, msg,
+	    sizeof(msg)), 0);
+	q = NULL;
+	CU_ASSERT_EQUAL(config_parse_queues(" default ,\tmail, x:y ", &q,
+	    msg, sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_STRING_EQUAL(q, "default,mail,x:y");
+	free(q);
+	for (i = 0; bad[i] != NULL; i++) {
+		q = NULL;
+		CU_ASSERT_EQUAL(config_parse_queues(bad[i], &q, msg,
+		    sizeof(msg)), -1);
+		CU_ASSERT_PTR_NULL(q);
+		CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bad queue name"));
+	}
+}
+
+static void
+test_runner_id(void)
+{
+	static const char	*bad[] = { "", "a b", "a\tb", "a\nb", "a\rb",
+	    "a\033[1m", "caf\xc3\xa9", "a\x7f", " a", NULL };
+	char			 msg[200], id[CONFIG_MAX_ID + 2];
+	int			 i;
+
+	CU_ASSERT_EQUAL(config_parse_id("web-1:worker/2@x", msg, sizeof(msg)),
+	    0);
+	for (i = 0; bad[i] != NULL; i++)
+		CU_ASSERT_EQUAL(config_parse_id(bad[i], msg, sizeof(msg)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "printable ASCII"));
+	memset(id, 'r', CONFIG_MAX_ID);
+	id[CONFIG_MAX_ID] = '\0';
+	CU_ASSERT_EQUAL(config_parse_id(id, msg, sizeof(msg)), 0);
+	id[CONFIG_MAX_ID] = 'r';
+	id[CONFIG_MAX_ID + 1] = '\0';
+	CU_ASSERT_EQUAL(config_parse_id(id, msg, sizeof(msg)), -1);
 }
 
 int
@@ -264,6 +389,11 @@ register_config_suite(void)
 	    CU_add_test(s, "bad numbers", test_bad_numbers) == NULL ||
 	    CU_add_test(s, "long line", test_long_line) == NULL ||
 	    CU_add_test(s, "missing file", test_missing_file) == NULL ||
+	    CU_add_test(s, "not a file", test_not_a_file) == NULL ||
+	    CU_add_test(s, "NUL byte", test_nul_byte) == NULL ||
+	    CU_add_test(s, "number format", test_number_format) == NULL ||
+	    CU_add_test(s, "queue list", test_queue_list) == NULL ||
+	    CU_add_test(s, "runner id", test_runner_id) == NULL ||
 	    CU_add_test(s, "value checkers", test_value_checkers) == NULL ||
 	    CU_add_test(s, "rescue check", test_rescue_check) == NULL)
 		return -1;
