@@ -10,25 +10,6 @@
 #include "store.h"
 
 /*
- * The claim reads jobs_claim_idx (priority, run_at, id) WHERE state =
- * 'available' in its own order, so LIMIT stops after n rows; SKIP
- * LOCKED lets concurrent runners take different rows without waiting.
- * Jobs of queues paused in jobq.queues (few rows) are passed over.
- */
-#define CLAIM_HEAD \
-	"WITH c AS (SELECT id FROM jobq.jobs j " \
-	"WHERE state = 'available' AND run_at <= now() " \
-	"AND NOT EXISTS (SELECT 1 FROM jobq.queues q " \
-	"WHERE q.name = j.queue AND q.paused) "
-#define CLAIM_TAIL \
-	"ORDER BY priority, run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) " \
-	"UPDATE jobq.jobs j SET state = 'running', " \
-	"attempt = j.attempt + 1, started_at = now(), runner = $2 " \
-	"FROM c WHERE j.id = c.id " \
-	"RETURNING j.id, j.kind, j.queue, j.attempt, j.max_attempts, " \
-	"j.timeout, j.args::text"
-
-/*
  * Whether job j was asked to stop (cancel_requested_at, added by
  * sql/003_roles_api.sql).  Statements that use it are prepared with
  * "false" instead while the schema lacks the column.
@@ -67,6 +48,32 @@
 	"FROM jsonb_to_recordset($2::jsonb) AS r(id bigint, action text, " \
 	"result jsonb, error text, delay float8) " \
 	"WHERE j.id = r.id AND j.state = 'running' AND j.runner = $1"
+
+/*
+ * Record a batch of outcomes ($2, as for store_finish) and claim up to
+ * $3 due jobs for runner $1, in one statement and so one commit: a
+ * runner that is busy does both each time a worker comes free.  The
+ * claim reads jobs_claim_idx (priority, run_at, id) WHERE state =
+ * 'available' in its own order, so LIMIT stops after $3 rows; SKIP
+ * LOCKED lets concurrent runners take different rows without waiting.
+ * Jobs of queues paused in jobq.queues (few rows) are passed over.
+ * Both parts see the same snapshot and touch different rows (running
+ * ones of ours, available ones), so a job put back for a retry is not
+ * claimed again by the same statement.
+ */
+#define CLAIM(C, QUEUES) \
+	"WITH f AS (" FINISH(C) " RETURNING 1), " \
+	"c AS (SELECT id FROM jobq.jobs j " \
+	"WHERE state = 'available' AND run_at <= now() " \
+	"AND NOT EXISTS (SELECT 1 FROM jobq.queues q " \
+	"WHERE q.name = j.queue AND q.paused) " QUEUES \
+	"ORDER BY priority, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) " \
+	"UPDATE jobq.jobs j SET state = 'running', " \
+	"attempt = j.attempt + 1, started_at = now(), runner = $1 " \
+	"FROM c WHERE j.id = c.id " \
+	"RETURNING j.id, j.kind, j.queue, j.attempt, j.max_attempts, " \
+	"j.timeout, j.args::text"
+#define IN_QUEUES	"AND queue = ANY($4::text[]) "
 
 /*
  * The columns a rescue sets on job j: back to available while attempts
@@ -127,9 +134,8 @@ static const struct {
 	const char	*sql;
 	const char	*sql_old;
 } statements[] = {
-	{ "claim", CLAIM_HEAD CLAIM_TAIL, NULL },
-	{ "claim_q", CLAIM_HEAD "AND queue = ANY($3::text[]) " CLAIM_TAIL,
-	  NULL },
+	{ "claim", CLAIM(ASKED_NEW, ""), CLAIM(ASKED_OLD, "") },
+	{ "claim_q", CLAIM(ASKED_NEW, IN_QUEUES), CLAIM(ASKED_OLD, IN_QUEUES) },
 	{ "finish", FINISH(ASKED_NEW), FINISH(ASKED_OLD) },
 	{ "register",
 	  "INSERT INTO jobq.runners (id, host, pid, workers) "
@@ -350,26 +356,27 @@ queues_literal(const char *queues)
 }
 
 int
-store_claim(PGconn *conn, const char *id, int n, const char *queues,
-    PGresult **resp, char *err, size_t errlen)
+store_claim(PGconn *conn, const char *id, const char *outcomes, int n,
+    const char *queues, PGresult **resp, char *err, size_t errlen)
 {
-	const char	*params[3];
+	const char	*params[4];
 	char		 limit[16], *lit = NULL;
 	PGresult	*res;
 
 	*resp = NULL;
 	snprintf(limit, sizeof(limit), "%d", n);
-	params[0] = limit;
-	params[1] = id;
+	params[0] = id;
+	params[1] = outcomes;
+	params[2] = limit;
 	if (queues != NULL) {
 		if ((lit = queues_literal(queues)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return STORE_ERR;
 		}
-		params[2] = lit;
+		params[3] = lit;
 	}
 	res = PQexecPrepared(conn, queues != NULL ? "claim_q" : "claim",
-	    queues != NULL ? 3 : 2, params, NULL, NULL, 0);
+	    queues != NULL ? 4 : 3, params, NULL, NULL, 0);
 	free(lit);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return fail(conn, res, err, errlen);

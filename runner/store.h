@@ -63,13 +63,15 @@ int	store_cancel_requested(PGconn *, const char *id, PGresult **res,
 	    char *err, size_t errlen);
 
 /*
- * Claim up to n due jobs for id in one statement, optionally only from
- * queues (a validated "a,b" list, or NULL).  On success *res holds one
- * row per job: id, kind, queue, attempt, max_attempts, timeout, args;
- * the caller clears it.  Returns the number of rows.
+ * Record outcomes (a JSON array as for store_finish, "[]" for none) and
+ * claim up to n due jobs for id, in one statement, optionally only from
+ * queues (a validated "a,b" list, or NULL).  On success every outcome is
+ * recorded and *res holds one row per job claimed: id, kind, queue,
+ * attempt, max_attempts, timeout, args; the caller clears it.  Returns
+ * the number of rows; on failure nothing was recorded either.
  */
-int	store_claim(PGconn *, const char *id, int n, const char *queues,
-	    PGresult **res, char *err, size_t errlen);
+int	store_claim(PGconn *, const char *id, const char *outcomes, int n,
+	    const char *queues, PGresult **res, char *err, size_t errlen);
 
 /*
  * Record finished attempts in one statement.  json is an array of

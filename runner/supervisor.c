@@ -860,11 +860,16 @@ dispatch(struct sup *s, PGresult *res, int i)
 	json_decref(msg);
 }
 
+/*
+ * Claim as many due jobs as there are idle workers, recording the
+ * outcomes waiting in s->pending in the same statement.  When the claim
+ * fails, the outcomes stay pending: flush() tries them on their own.
+ */
 static void
 claim(struct sup *s)
 {
 	PGresult	*res;
-	char		 err[512];
+	char		 err[512], *outcomes;
 	int		 idle, got, i;
 	double		 now = now_s();
 
@@ -872,8 +877,13 @@ claim(struct sup *s)
 		return;
 	if (!s->more && now < s->next_poll)
 		return;
-	got = store_claim(s->conn, s->id, idle, queues(s), &res, err,
-	    sizeof(err));
+	if ((outcomes = json_dumps(s->pending, JSON_COMPACT)) == NULL) {
+		log_error("out of memory claiming jobs");
+		return;
+	}
+	got = store_claim(s->conn, s->id, outcomes, idle, queues(s), &res,
+	    err, sizeof(err));
+	free(outcomes);
 	if (got < 0) {
 		if (got == STORE_OUTAGE)
 			db_lost(s, err);
@@ -883,6 +893,7 @@ claim(struct sup *s)
 		s->next_poll = now + poll_interval(s);
 		return;
 	}
+	json_array_clear(s->pending);
 	for (i = 0; i < got; i++)
 		dispatch(s, res, i);
 	PQclear(res);
@@ -1051,6 +1062,8 @@ step(struct sup *s)
 	db_reconnect(s);
 	respawn(s);
 	check_overdue(s);
+	/* A claim records the outcomes; flush() those no claim took. */
+	claim(s);
 	flush(s);
 	heartbeat(s);
 	if (s->stopping) {
@@ -1059,7 +1072,6 @@ step(struct sup *s)
 		if (busy_count(s) == 0)
 			return 0;
 	} else {
-		claim(s);
 		if (s->opt->once && s->last_got == 0 && busy_count(s) == 0 &&
 		    s->conn != NULL)
 			begin_stop(s, "--once: nothing left to do");
