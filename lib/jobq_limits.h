@@ -22,7 +22,7 @@
 /* Jobs */
 #define JOBQ_DEFAULT_QUEUE	"default"
 #define JOBQ_DEFAULT_MAX_ATTEMPTS 25
-#define JOBQ_DEFAULT_TIMEOUT	1800	/* seconds, when kind and job are silent */
+#define JOBQ_DEFAULT_TIMEOUT	1800	/* seconds, if kind and job say none */
 
 /* Runner */
 #define JOBQ_POLL_INTERVAL_MS	1000	/* --poll-interval */

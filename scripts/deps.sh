@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config make gcc
 libpq-dev libjansson-dev libcunit1-dev libfcgi-dev libinih-dev
 postgresql postgresql-client apache2-bin libapache2-mod-fcgid media-types
-lighttpd curl jq valgrind mandoc ca-certificates clang"
+lighttpd curl jq valgrind mandoc ca-certificates clang procps"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
