@@ -27,6 +27,8 @@
 #define SEEN_HEARTBEAT	0x10
 #define SEEN_RESCUE	0x20
 #define SEEN_GRACE	0x40
+#define SEEN_RETENTION	0x80
+#define SEEN_BATCH	0x100
 
 struct parse {
 	FILE		*fp;
@@ -201,6 +203,14 @@ config_parse_int(const char *s, const char *name, long min, long max,
 	}
 	*out = (int)v;
 	return 0;
+}
+
+int
+config_parse_retention(const char *s, int *out, char *err, size_t errlen)
+{
+
+	return config_parse_int(s, "retention", 0, CONFIG_MAX_RETENTION_S,
+	    out, err, errlen);
 }
 
 int
@@ -412,6 +422,34 @@ parse_runner_int(struct parse *p, unsigned int bit, const char *name,
 	return 1;
 }
 
+/* retention (seconds, 0 allowed) and prune_batch (rows). */
+static int
+parse_prune_key(struct parse *p, const char *name, const char *value)
+{
+	char	 msg[200];
+	long	 v;
+
+	if (strcmp(name, "retention") == 0) {
+		if (!parse_seen(p, SEEN_RETENTION, name))
+			return 0;
+		if (config_parse_retention(value, &p->cfg->retention, msg,
+		    sizeof(msg)) == -1) {
+			parse_fail(p, "%s", msg);
+			return 0;
+		}
+		return 1;
+	}
+	if (!parse_seen(p, SEEN_BATCH, name))
+		return 0;
+	if (parse_int(value, 1, CONFIG_MAX_PRUNE_BATCH, &v) == -1) {
+		parse_fail(p, "prune_batch must be an integer from 1 to %d "
+		    "rows, not \"%s\"", CONFIG_MAX_PRUNE_BATCH, value);
+		return 0;
+	}
+	p->cfg->prune_batch = (int)v;
+	return 1;
+}
+
 static int
 parse_runner_key(struct parse *p, const char *name, const char *value)
 {
@@ -461,6 +499,9 @@ parse_runner_key(struct parse *p, const char *name, const char *value)
 	} else if (strcmp(name, "kill_grace") == 0) {
 		return parse_runner_int(p, SEEN_GRACE, name, value,
 		    JOBQ_MAX_KILL_GRACE_S, &cfg->kill_grace);
+	} else if (strcmp(name, "retention") == 0 ||
+	    strcmp(name, "prune_batch") == 0) {
+		return parse_prune_key(p, name, value);
 	} else {
 		parse_fail(p, "unknown key \"%s\" in [runner]", name);
 		return 0;
@@ -506,6 +547,7 @@ config_empty(void)
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return NULL;
 	cfg->shutdown_timeout = -1;
+	cfg->retention = -1;
 	return cfg;
 }
 

@@ -28,6 +28,8 @@ struct config {
 	int		 heartbeat_interval;	/* seconds; 0: not set */
 	int		 rescue_after;		/* seconds; 0: not set */
 	int		 kill_grace;		/* seconds; 0: not set */
+	int		 retention;		/* seconds; -1: not set */
+	int		 prune_batch;		/* rows; 0: not set */
 	struct kind_cfg	*kinds;
 };
 
@@ -71,6 +73,18 @@ int	config_parse_id(const char *, char *err, size_t errlen);
 
 int	config_parse_int(const char *, const char *name, long min, long max,
 	    int *, char *err, size_t errlen);
+
+/*
+ * Pruning of finished jobs: retention is how many seconds a finished
+ * job is kept (0: keep them all), prune_batch how many rows one DELETE
+ * takes at most.
+ */
+#define CONFIG_RETENTION_S	604800		/* 7 days */
+#define CONFIG_MAX_RETENTION_S	315360000	/* 10 years */
+#define CONFIG_PRUNE_BATCH	1000
+#define CONFIG_MAX_PRUNE_BATCH	100000
+int	config_parse_retention(const char *, int *, char *err,
+	    size_t errlen);
 
 /*
  * Whether a rescue threshold suits a heartbeat interval: a live runner

@@ -35,6 +35,7 @@ enum {
 	OPT_VERSION,
 	OPT_HEARTBEAT,
 	OPT_RESCUE,
+	OPT_RETENTION,
 };
 
 static const struct option longopts[] = {
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{ "id",			required_argument,	NULL, OPT_ID },
 	{ "heartbeat-interval",	required_argument,	NULL, OPT_HEARTBEAT },
 	{ "rescue-after",	required_argument,	NULL, OPT_RESCUE },
+	{ "retention",		required_argument,	NULL, OPT_RETENTION },
 	{ "once",		no_argument,		NULL, OPT_ONCE },
 	{ "migrate",		no_argument,		NULL, OPT_MIGRATE },
 	{ "check-config",	no_argument,		NULL, 'n' },
@@ -69,8 +71,8 @@ usage(FILE *fp)
 	fprintf(fp, "usage: %s [-nv] [-c file] [-w n] [--poll-interval "
 	    "seconds]\n"
 	    "\t[--queues q1,q2] [--id name] [--heartbeat-interval seconds]\n"
-	    "\t[--rescue-after seconds] [--once] [--migrate]\n"
-	    "\t[--help] [--version]\n", PROG);
+	    "\t[--rescue-after seconds] [--retention seconds] [--once]\n"
+	    "\t[--migrate] [--help] [--version]\n", PROG);
 }
 
 /* Complain about a bad option value and exit 2. */
@@ -130,6 +132,12 @@ parse_args(int argc, char *argv[], struct args *a)
 			    JOBQ_MAX_RESCUE_S, &a->sup.rescue_after, msg,
 			    sizeof(msg)) == -1)
 				bad_usage(msg);
+			break;
+		case OPT_RETENTION:
+			if (config_parse_retention(optarg, &a->sup.retention,
+			    msg, sizeof(msg)) == -1)
+				bad_usage(msg);
+			a->sup.retention_set = 1;
 			break;
 		case OPT_ONCE:
 			a->sup.once = 1;

@@ -128,6 +128,22 @@
 	"(SELECT id FROM stale) RETURNING id) " \
 	"SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM gone)"
 
+/*
+ * One batch of the prune: the $2 oldest finished jobs past the
+ * retention of $1 seconds.  The inner SELECT reads jobs_finished_idx
+ * (sql/004_prune.sql) in its order, so LIMIT stops early however many
+ * rows the table holds; SKIP LOCKED lets several runners prune at once
+ * and never waits on a job someone is retrying.  The outer condition
+ * is checked again on the row's newest version, so a job put back to
+ * available meanwhile stays.
+ */
+#define FINISHED	"state IN ('completed', 'failed', 'cancelled') "
+#define PRUNE \
+	"DELETE FROM jobq.jobs WHERE " FINISHED "AND id IN (" \
+	"SELECT id FROM jobq.jobs WHERE " FINISHED \
+	"AND finished_at < now() - make_interval(secs => $1) " \
+	"ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+
 /* sql_old, when set, replaces sql while the schema lacks 003's column. */
 static const struct {
 	const char	*name;
@@ -147,6 +163,7 @@ static const struct {
 	  NULL },
 	{ "rescue_own", RESCUE_OWN(ASKED_NEW), RESCUE_OWN(ASKED_OLD) },
 	{ "deregister", "DELETE FROM jobq.runners WHERE id = $1", NULL },
+	{ "prune", PRUNE, NULL },
 	{ "rescue_stale", RESCUE_STALE(ASKED_NEW), RESCUE_STALE(ASKED_OLD) },
 };
 
@@ -305,6 +322,20 @@ store_rescue_own(PGconn *conn, const char *id, char *err, size_t errlen)
 	const char	*params[1] = { id };
 
 	return exec_cmd(conn, "rescue_own", 1, params, err, errlen);
+}
+
+int
+store_prune(PGconn *conn, int retention, int batch, char *err,
+    size_t errlen)
+{
+	const char	*params[2];
+	char		 secs[16], limit[16];
+
+	snprintf(secs, sizeof(secs), "%d", retention);
+	snprintf(limit, sizeof(limit), "%d", batch);
+	params[0] = secs;
+	params[1] = limit;
+	return exec_cmd(conn, "prune", 2, params, err, errlen);
 }
 
 int

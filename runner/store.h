@@ -84,6 +84,14 @@ int	store_claim(PGconn *, const char *id, const char *outcomes, int n,
 int	store_finish(PGconn *, const char *id, const char *json, char *err,
 	    size_t errlen);
 
+/*
+ * Delete up to batch finished jobs (completed, failed, cancelled) whose
+ * finished_at is more than retention seconds ago, oldest first, passing
+ * over rows another transaction holds.  Returns how many went.
+ */
+int	store_prune(PGconn *, int retention, int batch, char *err,
+	    size_t errlen);
+
 /* Delete this runner's row. */
 int	store_deregister(PGconn *, const char *id, char *err, size_t errlen);
 

@@ -36,6 +36,7 @@
 #define FINAL_FLUSH_S		30.0	/* retrying results when stopping */
 #define OVERDUE_SLACK_S		30	/* past timeout+grace: kill worker */
 #define STOP_SLACK_S		2	/* past grace after a stop request */
+#define PRUNE_MAX_BATCHES	10	/* per heartbeat, so it never stalls */
 
 /* Why the parent asked a busy worker to stop its job (slot.stop). */
 enum stop_why {
@@ -147,6 +148,25 @@ kill_grace(const struct sup *s)
 
 	return s->cfg->kill_grace > 0 ? s->cfg->kill_grace :
 	    JOBQ_KILL_GRACE_S;
+}
+
+/* Seconds a finished job is kept; 0: never prune. */
+static int
+retention(const struct sup *s)
+{
+
+	if (s->opt->retention_set)
+		return s->opt->retention;
+	return s->cfg->retention >= 0 ? s->cfg->retention :
+	    CONFIG_RETENTION_S;
+}
+
+static int
+prune_batch(const struct sup *s)
+{
+
+	return s->cfg->prune_batch > 0 ? s->cfg->prune_batch :
+	    CONFIG_PRUNE_BATCH;
 }
 
 int
@@ -529,6 +549,39 @@ cancel_poll(struct sup *s)
 	PQclear(res);
 }
 
+/*
+ * Delete finished jobs past the retention, a batch per statement (each
+ * its own short transaction), while batches come back full, but at most
+ * PRUNE_MAX_BATCHES per heartbeat: a backlog is worked off over several
+ * heartbeats rather than holding up claims.  --once only works the due
+ * jobs, and a stopping runner has better things to do.
+ */
+static void
+prune(struct sup *s)
+{
+	char	 err[512];
+	int	 keep = retention(s), batch = prune_batch(s), n, i;
+	long	 total = 0;
+
+	if (keep == 0 || s->opt->once || s->stopping)
+		return;
+	for (i = 0; i < PRUNE_MAX_BATCHES && s->conn != NULL; i++) {
+		n = store_prune(s->conn, keep, batch, err, sizeof(err));
+		if (n == STORE_OUTAGE)
+			db_lost(s, err);
+		else if (n < 0)
+			log_error("prune: %s", err);
+		if (n < 0)
+			break;
+		total += n;
+		if (n < batch)
+			break;
+	}
+	if (total > 0)
+		log_info("pruned %ld finished jobs older than %d s%s", total,
+		    keep, i == PRUNE_MAX_BATCHES ? " (more left)" : "");
+}
+
 static void
 heartbeat(struct sup *s)
 {
@@ -553,6 +606,7 @@ heartbeat(struct sup *s)
 		log_error("heartbeat: %s", err);
 	rescue(s);
 	cancel_poll(s);
+	prune(s);
 }
 
 /* Read what the server sent: notifications wake the claimer. */
@@ -1189,9 +1243,10 @@ supervisor_run(const struct sup_options *opt, struct config *cfg)
 	if (start(&s) == 0) {
 		respawn(&s);
 		log_info("started: id \"%s\", %d workers, queues %s%s, "
-		    "heartbeat %d s, rescue after %d s", s.id, s.nslots,
-		    queues(&s) != NULL ? queues(&s) : "(all)",
-		    opt->once ? ", once" : "", s.beat_s, s.rescue_s);
+		    "heartbeat %d s, rescue after %d s, retention %d s",
+		    s.id, s.nslots, queues(&s) != NULL ? queues(&s) : "(all)",
+		    opt->once ? ", once" : "", s.beat_s, s.rescue_s,
+		    retention(&s));
 		while (step(&s))
 			continue;
 		rc = finish(&s);

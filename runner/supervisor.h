@@ -18,6 +18,8 @@ struct sup_options {
 	int		 once;		/* work the due jobs, then stop */
 	int		 heartbeat;	/* seconds; 0: not set */
 	int		 rescue_after;	/* seconds; 0: not set */
+	int		 retention;	/* seconds, when retention_set */
+	int		 retention_set;	/* --retention was given */
 };
 
 /*
