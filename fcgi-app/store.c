@@ -177,21 +177,6 @@ on_notice(void *arg, const PGresult *res)
 		log_debug("database notice: %s", esc);
 }
 
-/* A command on a fresh connection; 0 or -1 with err filled. */
-static int
-setup_exec(PGconn *conn, PGresult *res, char *err, size_t errlen)
-{
-	ExecStatusType	 st = PQresultStatus(res);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "%s", db_error(conn));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
-}
-
 /*
  * Connect and prepare every statement.  Times are shown in UTC so the
  * JSON does not depend on the server's TimeZone setting.
@@ -209,11 +194,11 @@ store_connect(struct store *s, char *err, size_t errlen)
 		return -1;
 	s->lost = 0;
 	PQsetNoticeReceiver(s->conn, on_notice, s);
-	if (setup_exec(s->conn, PQexec(s->conn, "SELECT pg_catalog."
+	if (db_check(s->conn, PQexec(s->conn, "SELECT pg_catalog."
 	    "set_config('TimeZone', 'UTC', false)"), err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < STMT__MAX; i++)
-		if (setup_exec(s->conn, PQprepare(s->conn, stmts[i].name,
+		if (db_check(s->conn, PQprepare(s->conn, stmts[i].name,
 		    stmts[i].sql, 0, NULL), err, errlen) == -1)
 			goto fail;
 	return 0;

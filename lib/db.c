@@ -68,6 +68,18 @@ db_idle_ok(PGconn *conn)
 	return 0;
 }
 
+int
+db_check(PGconn *conn, PGresult *res, char *err, size_t errlen)
+{
+	ExecStatusType	 st = PQresultStatus(res);
+
+	PQclear(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return 0;
+	snprintf(err, errlen, "%s", db_error(conn));
+	return -1;
+}
+
 const char *
 db_error(PGconn *conn)
 {

@@ -22,6 +22,12 @@ PGconn		*db_connect(const char *appname, char *err, size_t errlen);
  */
 int		 db_idle_ok(PGconn *);
 
+/*
+ * Take res (which may be NULL) and clear it: 0 when the command or query
+ * succeeded, else -1 with the connection's error in err.
+ */
+int		 db_check(PGconn *, PGresult *res, char *err, size_t errlen);
+
 /* The connection's last error without the trailing newline. */
 const char	*db_error(PGconn *);
 

@@ -16,18 +16,8 @@
 static int
 run(PGconn *conn, const char *sql, char *err, size_t errlen)
 {
-	PGresult	*res;
-	ExecStatusType	 st;
 
-	res = PQexec(conn, sql);
-	st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "%s", db_error(conn));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
+	return db_check(conn, PQexec(conn, sql), err, errlen);
 }
 
 /* 1 when version is recorded, 0 when not, -1 on error. */
@@ -66,13 +56,7 @@ record(PGconn *conn, const struct migration *m, char *err, size_t errlen)
 	res = PQexecParams(conn, "INSERT INTO jobq.schema_migrations "
 	    "(version, name) VALUES ($1::int, $2)", 2, NULL, params, NULL,
 	    NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		snprintf(err, errlen, "%s", db_error(conn));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
+	return db_check(conn, res, err, errlen);
 }
 
 /* Apply one migration in a transaction of its own; 1 applied, 0 not. */
