@@ -30,6 +30,7 @@ http_request_init(struct request *req, const struct http_io *io)
 	memset(req, 0, sizeof(*req));
 	req->io = io;
 	req->method = param_or(req, "REQUEST_METHOD", "GET");
+	req->head_only = strcmp(req->method, "HEAD") == 0;
 	req->path = param_or(req, "PATH_INFO", "");
 	req->query = param_or(req, "QUERY_STRING", "");
 	req->script_name = param_or(req, "SCRIPT_NAME", "");
@@ -229,8 +230,11 @@ http_respond_type(struct request *req, int status, const char *ctype,
 	req->responded = 1;
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
-	if (req->io->write(req->io->ctx, head, (size_t)n) == -1 ||
-	    req->io->write(req->io->ctx, json, blen) == -1 ||
+	if (req->io->write(req->io->ctx, head, (size_t)n) == -1)
+		return -1;
+	if (req->head_only)
+		return 0;
+	if (req->io->write(req->io->ctx, json, blen) == -1 ||
 	    req->io->write(req->io->ctx, "\n", 1) == -1)
 		return -1;
 	return 0;

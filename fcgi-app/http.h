@@ -36,6 +36,7 @@ struct request {
 	int		 status;	/* of the response, once sent */
 	long long	 job_id;	/* for the log line; 0 when none */
 	int		 responded;
+	int		 head_only;	/* HEAD: headers, no body */
 };
 
 /* Fill req from io's parameters.  Nothing is read yet. */

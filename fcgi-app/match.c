@@ -85,6 +85,9 @@ route_match(const char *method, const char *path, long long *id,
 	long long	 v = 0;
 	size_t		 i, n = 0;
 
+	/* RFC 9110 section 9.3.2: HEAD is GET without the body. */
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
 	if (allow != NULL && allowlen > 0)
 		allow[0] = '\0';
 	/* Literal patterns first, then the ones with an id. */
@@ -106,7 +109,9 @@ route_match(const char *method, const char *path, long long *id,
 	/* RFC 9110 section 10.2.1: a 405 lists the methods it supports. */
 	for (i = 0; allow != NULL && i < ROUTE__MAX; i++)
 		if (strcmp(routes[i].pattern, pat) == 0 && n < allowlen)
-			n += (size_t)snprintf(allow + n, allowlen - n, "%s%s",
-			    n > 0 ? ", " : "", routes[i].method);
+			n += (size_t)snprintf(allow + n, allowlen - n, "%s%s%s",
+			    n > 0 ? ", " : "", routes[i].method,
+			    strcmp(routes[i].method, "GET") == 0 ?
+			    ", HEAD" : "");
 	return ROUTE_BAD_METHOD;
 }

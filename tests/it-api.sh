@@ -230,7 +230,12 @@ jq_expect "bad id" "$code" 404
 code=$(jq_http DELETE "/jobs/$id")
 jq_expect "405" "$code" 405
 jq_expect "405 code" "$(jq_json_field error)" method_not_allowed
-grep -qi '^Allow: GET' "$JQ_TMP/headers" || jq_fail "405 without Allow"
+grep -qi '^Allow: GET, HEAD' "$JQ_TMP/headers" || jq_fail "405 without Allow"
+code=$(curl -s -I -o "$JQ_TMP/body" -w '%{http_code}' "$JQ_BASE/jobs/$id")
+jq_expect "HEAD /jobs/{id}" "$code" 200
+grep -qi '^Content-Length: [1-9]' "$JQ_TMP/body" ||
+    jq_fail "HEAD without the GET's Content-Length"
+grep -q '"kind"' "$JQ_TMP/body" && jq_fail "HEAD sent a body"
 code=$(jq_http GET /jobs/batch)
 jq_expect "GET /jobs/batch" "$code" 405
 grep -qi '^Allow: POST' "$JQ_TMP/headers" || jq_fail "batch 405 Allow"

@@ -506,7 +506,12 @@ test_routes(void)
 	    ROUTE_METRICS);
 	CU_ASSERT_EQUAL(route_match("DELETE", "/jobs", &id, allow,
 	    sizeof(allow)), ROUTE_BAD_METHOD);
-	CU_ASSERT_STRING_EQUAL(allow, "POST, GET");
+	CU_ASSERT_STRING_EQUAL(allow, "POST, GET, HEAD");
+	CU_ASSERT_EQUAL(route_match("HEAD", "/jobs/5", &id, allow,
+	    sizeof(allow)), ROUTE_GET_JOB);
+	CU_ASSERT_EQUAL(id, 5);
+	CU_ASSERT_EQUAL(route_match("HEAD", "/jobs/batch", &id, allow,
+	    sizeof(allow)), ROUTE_BAD_METHOD);
 	CU_ASSERT_EQUAL(route_match("GET", "/jobs/batch", &id, allow,
 	    sizeof(allow)), ROUTE_BAD_METHOD);
 	CU_ASSERT_STRING_EQUAL(allow, "POST");
