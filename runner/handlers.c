@@ -639,6 +639,24 @@ exec_argv(json_t *exec)
 	return argv;
 }
 
+/*
+ * Tell the parent the program's process group, so that if this worker
+ * dies (killed, out of memory) the parent can kill the whole group
+ * before the job is retried: two attempts must never run at once.
+ */
+static void
+report_group(const struct job *job, pid_t pgid)
+{
+	json_t	*msg;
+
+	msg = json_pack("{s:I, s:I}", "id", job->id, "pgid",
+	    (json_int_t)pgid);
+	if (msg == NULL || wire_send(job->report_fd, msg) == -1)
+		log_warn("cannot report process group %ld: %s", (long)pgid,
+		    msg == NULL ? "out of memory" : strerror(errno));
+	json_decref(msg);
+}
+
 static void
 run_exec(const struct job *job, struct outcome *out)
 {
@@ -677,6 +695,7 @@ run_exec(const struct job *job, struct outcome *out)
 	/* Both sides set the group, so kill(-pid) works from here on. */
 	setpgid(r.pid, r.pid);
 	handler_pgid = r.pid;
+	report_group(job, r.pid);
 	close(in[0]);
 	close(so[1]);
 	close(se[1]);

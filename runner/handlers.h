@@ -18,6 +18,7 @@ struct job {
 	int		 seq;		/* the parent's dispatch number */
 	json_t		*args;
 	json_t		*exec;		/* argv array for exec kinds, or NULL */
+	int		 report_fd;	/* socket to the parent */
 };
 
 /*

@@ -63,6 +63,7 @@ struct slot {
 	enum stop_why	 stop;		/* asked to stop the job, and why */
 	int		 seq;		/* dispatch number of the job */
 	int		 urgent;	/* SIGUSR2 sent for this job */
+	pid_t		 pgid;		/* the job's program's group, or 0 */
 };
 
 struct sup {
@@ -609,23 +610,35 @@ heartbeat(struct sup *s)
 	prune(s);
 }
 
-/* Read what the server sent: notifications wake the claimer. */
+/*
+ * Act on the notifications libpq holds.  Any statement may have read
+ * some off the socket while it waited for its own result, so this runs
+ * before every wait, not only when the socket is readable.
+ */
 static void
-db_input(struct sup *s)
+take_notifies(struct sup *s)
 {
 	PGnotify	*n;
 
-	if (!PQconsumeInput(s->conn)) {
-		db_lost(s, db_error(s->conn));
-		return;
-	}
-	while ((n = PQnotifies(s->conn)) != NULL) {
+	while (s->conn != NULL && (n = PQnotifies(s->conn)) != NULL) {
 		if (strcmp(n->relname, STORE_CANCEL_CHANNEL) == 0)
 			cancel_job(s, strtoll(n->extra, NULL, 10));
 		else
 			s->more = 1;
 		PQfreemem(n);
 	}
+}
+
+/* Read what the server sent: notifications wake the claimer. */
+static void
+db_input(struct sup *s)
+{
+
+	if (!PQconsumeInput(s->conn)) {
+		db_lost(s, db_error(s->conn));
+		return;
+	}
+	take_notifies(s);
 }
 
 /* ---- workers ---- */
@@ -706,6 +719,55 @@ describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 }
 
+/* A message from a busy worker: its program's group, or the outcome. */
+static void
+take_message(struct sup *s, struct slot *sl, json_t *msg)
+{
+	json_t	*pgid = json_object_get(msg, "pgid");
+
+	if (pgid != NULL)
+		sl->pgid = (pid_t)json_integer_value(pgid);
+	else
+		record_outcome(s, sl, msg);
+}
+
+/*
+ * Read what a worker sent before it died: SIGCHLD may be seen before
+ * its last messages, and an outcome sent just before a kill counts.
+ */
+static void
+drain_worker(struct sup *s, struct slot *sl)
+{
+	struct pollfd	 pfd;
+	json_t		*msg;
+
+	pfd.fd = sl->fd;
+	pfd.events = POLLIN;
+	while (sl->busy && sl->fd != -1 && poll(&pfd, 1, 0) > 0 &&
+	    wire_recv(sl->fd, &msg) == 1) {
+		take_message(s, sl, msg);
+		json_decref(msg);
+	}
+}
+
+/*
+ * A worker died while its job's program may still run, with whatever
+ * it started: kill the program's whole process group before the job can
+ * be retried.  The group outlives its leader when the program is
+ * already dead, so this also reaches grandchildren it left behind.
+ */
+static void
+kill_group(struct slot *sl)
+{
+
+	if (sl->pgid <= 0)
+		return;
+	if (kill(-sl->pgid, SIGKILL) == 0)
+		log_info("job=%lld: killed process group %ld of its program",
+		    sl->job, (long)sl->pgid);
+	sl->pgid = 0;
+}
+
 /* Reap dead workers; a job one held is a failed attempt. */
 static void
 reap(struct sup *s)
@@ -725,6 +787,8 @@ reap(struct sup *s)
 		describe_status(st, how, sizeof(how));
 		if (!s->stopping || sl->busy)
 			log_warn("worker %ld %s", (long)pid, how);
+		drain_worker(s, sl);
+		kill_group(sl);
 		if (sl->busy) {
 			snprintf(msg, sizeof(msg), "worker %s", how);
 			record_unfinished(s, sl, msg, 0);
@@ -745,7 +809,7 @@ worker_input(struct sup *s, struct slot *sl)
 
 	r = wire_recv(sl->fd, &msg);
 	if (r == 1 && sl->busy) {
-		record_outcome(s, sl, msg);
+		take_message(s, sl, msg);
 		json_decref(msg);
 		return;
 	}
@@ -890,6 +954,7 @@ dispatch(struct sup *s, PGresult *res, int i)
 	sl->busy = 1;
 	sl->stop = STOP_NONE;
 	sl->urgent = 0;
+	sl->pgid = 0;
 	msg = job_message(s, res, i, &timeout);
 	/* Wraps after 2^31 jobs: only equality with the last one counts. */
 	s->seq = s->seq == 0x7fffffff ? 1 : s->seq + 1;
@@ -1082,6 +1147,7 @@ wait_events(struct sup *s)
 	struct pollfd	*pfd;
 	int		 i, n = 0, dbi = -1;
 
+	take_notifies(s);
 	if ((pfd = calloc(s->nslots + 2, sizeof(*pfd))) == NULL)
 		return;
 	pfd[n].fd = sig_pipe[0];

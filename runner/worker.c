@@ -244,6 +244,7 @@ serve_one(int fd)
 		return -1;
 	}
 	handler_seq = job.seq;
+	job.report_fd = fd;
 	snprintf(ctx, sizeof(ctx), "job=%lld", job.id);
 	log_set_context(ctx);
 	log_debug("starting kind \"%s\" attempt %d", job.kind, job.attempt);

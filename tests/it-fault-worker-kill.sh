@@ -1,12 +1,39 @@
 # it-fault-worker-kill.sh - issue 3, point 3: a worker child killed with
 # SIGKILL mid-job.  The parent notices, fails that attempt naming the
 # signal, retries per policy (or fails the job when no attempts are
-# left), and a new child takes the slot.
+# left), and a new child takes the slot.  An exec program and what it
+# started are killed before the retry, so two attempts never overlap.
 source "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 jq_setup
 jq_pg_start
 
-jq_runner_start --workers 1 --poll-interval 0.2
+# alive PID: the process exists and is not a zombie waiting for init.
+alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+
+# The first attempt starts a grandchild and sleeps; the second records
+# whether the first attempt's grandchild still lives, and ends.
+cat >"$JQ_TMP/spawner" <<SH
+#!/bin/bash
+if [ "\$JOBQ_ATTEMPT" = 1 ]; then
+	sleep 300 &
+	echo \$! >"$JQ_TMP/grandchild"
+	sleep 300
+fi
+st=\$(ps -o stat= -p "\$(cat "$JQ_TMP/grandchild")")
+if [ -n "\$st" ] && [ "\${st#Z}" = "\$st" ]; then
+	echo alive >"$JQ_TMP/seen"
+else
+	echo dead >"$JQ_TMP/seen"
+fi
+SH
+chmod 755 "$JQ_TMP/spawner"
+printf '[kind.spawner]\nexec = %s\n' "$JQ_TMP/spawner" >"$JQ_TMP/jobq.ini"
+
+jq_runner_start --workers 1 --poll-interval 0.2 -c "$JQ_TMP/jobq.ini"
 jq_wait_sql "SELECT count(*) = 1 FROM jobq.runners" 20 ||
     jq_fail "runner did not register"
 
@@ -50,3 +77,20 @@ jq_wait_sql "SELECT state = 'completed' FROM jobq.jobs WHERE id = $c" 30 ||
     jq_fail "slot not back in service"
 jq_log "ok: slot back in service"
 kill -0 "$JQ_RUNNER_PID" || jq_fail "runner died"
+
+d=$(jq_sql "INSERT INTO jobq.jobs (kind, max_attempts, timeout)
+    VALUES ('spawner', 2, 600) RETURNING id")
+for i in $(seq 100); do
+	[ -s "$JQ_TMP/grandchild" ] && break
+	sleep 0.1
+done
+[ -s "$JQ_TMP/grandchild" ] || jq_fail "program did not start"
+gc=$(cat "$JQ_TMP/grandchild")
+kill_worker "$d" >/dev/null
+jq_wait_sql "SELECT state = 'completed' FROM jobq.jobs WHERE id = $d" 30 ||
+    jq_fail "spawner job was not retried to completion"
+jq_expect "grandchild dead when the retry began" "$(cat "$JQ_TMP/seen")" dead
+alive "$gc" && jq_fail "grandchild $gc outlived its worker"
+jq_expect "spawner retried once" "$(jq_sql "SELECT attempt || ':' ||
+    (errors->0->>'error') FROM jobq.jobs WHERE id = $d")" \
+    "2:worker killed by signal SIGKILL"
