@@ -15,7 +15,7 @@
 # Run as root on Debian 12.  PostgreSQL runs as the postgres user and
 # jobq.fcgi as www-data; the runner runs as root.  Everything lives in
 # .demo/ (pid files, logs, the cluster), or, when postgres or www-data
-# cannot reach the checkout (say, under /root), in /var/tmp/jobq-demo
+# cannot reach the checkout (say, under /root), in /var/tmp/jobq-demo-N
 # with symbolic links from .demo/.
 #
 # Environment: JOBQ_BUILD_DIR (default ./build), JOBQ_DEMO_PG_PORT
@@ -28,7 +28,9 @@ DEMO=$TOP/.demo
 BUILD=${JOBQ_BUILD_DIR:-$TOP/build}
 PG_PORT=${JOBQ_DEMO_PG_PORT:-55433}
 WEB_PORT=${JOBQ_DEMO_WEB_PORT:-8080}
-FALLBACK=/var/tmp/jobq-demo
+# One folder per checkout, so that cleaning one demo never touches
+# another's data.
+FALLBACK=/var/tmp/jobq-demo-$(printf '%s' "$TOP" | cksum | cut -d' ' -f1)
 DBURL="host=127.0.0.1 port=$PG_PORT dbname=jobq user=postgres"
 API="http://127.0.0.1:$WEB_PORT/jobq"
 
