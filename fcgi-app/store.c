@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -126,6 +127,7 @@ static const struct {
 struct store {
 	PGconn		*conn;
 	int		 lost;	/* the server said it is closing the session */
+	time_t		 hold_until;	/* no connection attempt before this */
 };
 
 struct store *
@@ -182,16 +184,25 @@ on_notice(void *arg, const PGresult *res)
  * JSON does not depend on the server's TimeZone setting.
  * XXX prepared statements need a session; behind PgBouncer in
  * transaction mode they need its prepared statement support (1.21+).
- * XXX an unreachable host costs each request connect_timeout; there is
- * no backoff between attempts.
  */
 static int
 store_connect(struct store *s, char *err, size_t errlen)
 {
 	size_t	 i;
+	time_t	 start = time(NULL);
 
-	if ((s->conn = db_connect("jobq.fcgi", err, errlen)) == NULL)
+	if ((s->conn = db_connect("jobq.fcgi", err, errlen)) == NULL) {
+		/*
+		 * A refused connection fails at once and is tried again by
+		 * the next request.  One that ran into connect_timeout (a
+		 * host that does not answer) would cost every request that
+		 * long, tying up the web server: answer 503 at once for a
+		 * while instead.
+		 */
+		if (time(NULL) - start >= 1)
+			s->hold_until = time(NULL) + JOBQ_RETRY_AFTER;
 		return -1;
+	}
 	s->lost = 0;
 	PQsetNoticeReceiver(s->conn, on_notice, s);
 	if (db_check(s->conn, PQexec(s->conn, "SELECT pg_catalog."
@@ -216,6 +227,11 @@ store_ready(struct store *s, char *err, size_t errlen)
 	if (s->conn != NULL)
 		log_info("reconnecting to the database");
 	drop_conn(s);
+	if (time(NULL) < s->hold_until) {
+		snprintf(err, errlen, "database unreachable, not retrying "
+		    "for %lld s", (long long)(s->hold_until - time(NULL)));
+		return STORE_UNAVAILABLE;
+	}
 	return store_connect(s, err, errlen) == 0 ?
 	    STORE_OK : STORE_UNAVAILABLE;
 }

@@ -12,15 +12,18 @@
 PGconn *
 db_connect(const char *appname, char *err, size_t errlen)
 {
-	const char	*keys[] = { "dbname", "fallback_application_name",
-			    "connect_timeout", NULL };
-	const char	*vals[] = { "", appname, "10", NULL };
+	/*
+	 * dbname with expand_dbname=1 takes a whole connection string.  It
+	 * comes last so that its settings win over our defaults.
+	 */
+	const char	*keys[] = { "fallback_application_name",
+			    "connect_timeout", "dbname", NULL };
+	const char	*vals[] = { appname, "10", "", NULL };
 	const char	*url = getenv("JOBQ_DATABASE_URL");
 	PGconn		*conn;
 	PGresult	*res;
 
-	/* dbname with expand_dbname=1 takes a whole connection string. */
-	vals[0] = url != NULL ? url : "";
+	vals[2] = url != NULL ? url : "";
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -85,3 +85,28 @@ code=$(jq_post_json /jobs '{"kind": "noop"}')
 jq_expect "after outage: POST" "$code" 201
 jq_expect "one row after outage" \
     "$(jq_sql "SELECT count(*) FROM jobq.jobs")" 1
+
+# A database that accepts connections but never answers (its postmaster
+# stopped with SIGSTOP): the request that connects waits connect_timeout
+# and gets 503; the next ones get 503 at once rather than tying up the
+# web server as long again, until Retry-After has passed.
+jq_apache_stop
+export JOBQ_DATABASE_URL="$JOBQ_DATABASE_URL connect_timeout=2"
+jq_apache_start 1
+pm=$(head -n 1 "$JQ_PGDATA/postmaster.pid")
+kill -STOP "$pm"
+codes=
+for i in 1 2 3; do
+	codes="$codes $(jq_post_json /jobs '{"kind": "noop"}')"
+done
+kill -CONT "$pm"
+jq_expect "hung database: statuses" "$codes" " 503 503 503"
+grep -q 'not retrying' "$JOBQ_WEB_ROOT/logs/error.log" ||
+    jq_fail "no hold-off after a connection timeout"
+jq_log "ok: no new connection attempt right after a timeout"
+for i in $(seq 30); do
+	code=$(jq_post_json /jobs '{"kind": "noop"}')
+	[ "$code" = 201 ] && break
+	sleep 0.5
+done
+jq_expect "answering database again: POST" "$code" 201
