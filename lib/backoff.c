@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include <time.h>
+
 #include "backoff.h"
 
 double
@@ -42,4 +44,13 @@ backoff_delay(int attempt)
 
 	return backoff_jitter(attempt,
 	    (double)random() / ((double)RAND_MAX + 1.0));
+}
+
+double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }

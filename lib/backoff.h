@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* backoff.h - how long a failed job waits before its next attempt. */
+/* backoff.h - time: the clock, and how long a failed job waits. */
 #ifndef JOBQ_BACKOFF_H
 #define JOBQ_BACKOFF_H
 
@@ -21,5 +21,8 @@ double	backoff_jitter(int attempt, double u);
 
 /* backoff_jitter with u drawn from random(3). */
 double	backoff_delay(int attempt);
+
+/* Seconds on the monotonic clock, for deadlines and intervals. */
+double	now_s(void);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "backoff.h"
 #include "handlers.h"
 #include "jobq_limits.h"
 #include "log.h"
@@ -260,15 +261,6 @@ run_sleep(const struct job *job, struct outcome *out)
 		return;
 	}
 	out->ok = 1;
-}
-
-static double
-now_s(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* In the forked child: become the program.  Never returns. */

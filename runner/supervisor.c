@@ -107,15 +107,6 @@ on_signal(int sig)
 	errno = saved;
 }
 
-static double
-now_s(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Effective settings: command line, then config file, then defaults. */
 static double
 poll_interval(const struct sup *s)

@@ -30,21 +30,11 @@ jq_lighttpd_start() {
 		    >>"$JQ_TMP/lighttpd.log" 2>&1 &
 		JQ_LIGHTTPD_PID=$!
 		JQ_BASE="http://127.0.0.1:$JOBQ_WEB_PORT/jobq"
-		jq_lighttpd_wait "http://127.0.0.1:$JOBQ_WEB_PORT/ping.txt" &&
-		    return 0
+		jq_wait_http "http://127.0.0.1:$JOBQ_WEB_PORT/ping.txt" \
+		    "$JQ_LIGHTTPD_PID" && return 0
 		jq_lighttpd_stop
 	done
 	jq_fail "lighttpd did not start"
-}
-
-jq_lighttpd_wait() {
-	local i
-	for i in $(seq 200); do
-		curl -sf -o /dev/null --max-time 1 "$1" && return 0
-		kill -0 "$JQ_LIGHTTPD_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
 }
 
 # SIGINT is lighttpd's graceful stop: it waits for its FastCGI children.

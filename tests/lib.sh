@@ -150,11 +150,13 @@ jq_apache_stop() {
 	JQ_APACHE_PID=
 }
 
+# jq_wait_http URL [PID]: until URL answers, while PID (default
+# Apache's) lives.
 jq_wait_http() {
-	local i
+	local i pid=${2:-$JQ_APACHE_PID}
 	for i in $(seq 200); do
 		curl -sf -o /dev/null --max-time 1 "$1" && return 0
-		kill -0 "$JQ_APACHE_PID" 2>/dev/null || return 1
+		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.05
 	done
 	return 1
