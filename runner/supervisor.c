@@ -716,10 +716,13 @@ take_message(struct sup *s, struct slot *sl, json_t *msg)
 {
 	json_t	*pgid = json_object_get(msg, "pgid");
 
-	if (pgid != NULL)
+	if (pgid != NULL) {
 		sl->pgid = (pid_t)json_integer_value(pgid);
-	else
-		record_outcome(s, sl, msg);
+		return;
+	}
+	/* The program has ended: its group id may soon be another's. */
+	sl->pgid = 0;
+	record_outcome(s, sl, msg);
 }
 
 /*
